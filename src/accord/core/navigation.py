@@ -1,0 +1,52 @@
+"""The main navigation: each role sees only the places it can use.
+
+Later apps add their entries to ``NAV``; an entry lists the roles that may use it
+(``None``: every signed-in person).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+
+from accord.core.actors import Actor
+
+
+@dataclass(frozen=True)
+class NavEntry:
+    label: str
+    url_name: str
+    roles: frozenset[str] | None = None
+
+
+NAV: list[NavEntry] = [
+    NavEntry("Home", "core:home"),
+    NavEntry("Directory", "directory:agency-list"),
+    NavEntry("Audit log", "audit:event-list", frozenset({"auditor"})),
+    NavEntry("API tokens", "accounts:token-list", frozenset({"agency_admin", "coordinator"})),
+    NavEntry("My account", "accounts:security"),
+]
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url: str
+    current: bool
+
+
+def navigation_for(actor: Actor, path: str) -> list[NavItem]:
+    if actor.user_id is None:
+        return []
+    items = []
+    for entry in NAV:
+        if entry.roles is not None and not actor.roles.intersection(entry.roles):
+            continue
+        try:
+            url = reverse(entry.url_name)
+        except NoReverseMatch:
+            continue
+        current = path == url if url == "/" else path.startswith(url)
+        items.append(NavItem(entry.label, url, current))
+    return items

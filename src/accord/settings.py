@@ -151,6 +151,7 @@ INSTALLED_APPS = [
     "django_tasks",
     "django_tasks_db",
     "csp",
+    "ninja",
     "accord.core",
     "accord.audit",
     "accord.directory",
@@ -313,6 +314,8 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
 MEDIA_ROOT = VAR_DIR / "media"
+if not PRODUCTION:
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise serves from finders here
 
 EMAIL_BACKEND = env("ACCORD_EMAIL_BACKEND") or (
     "django.core.mail.backends.smtp.EmailBackend"

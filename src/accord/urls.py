@@ -9,3 +9,7 @@ urlpatterns = [
     path("audit/", include("accord.audit.urls")),
     path("api/v1/", api.urls),
 ]
+
+handler404 = "accord.core.views.not_found"
+handler403 = "accord.core.views.forbidden"
+handler500 = "accord.core.views.server_error"

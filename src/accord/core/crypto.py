@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+from collections.abc import Callable
 from functools import cache
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -86,3 +87,13 @@ def decrypt(blob: bytes, aad: str) -> bytes:
 
 def needs_rotation(blob: bytes) -> bool:
     return key_id_of(blob) != keyring()[0]
+
+
+# Each app that stores encrypted values registers an action that re-seals them under the
+# current key; `accord keys rotate` runs them all. Signature: (actor) -> number re-sealed.
+ROTATIONS: list[Callable[..., int]] = []
+
+
+def register_rotation(rotate: Callable[..., int]) -> Callable[..., int]:
+    ROTATIONS.append(rotate)
+    return rotate

@@ -111,6 +111,12 @@ def build_county() -> County:
 
 
 @action
+def _force_login(client: Client, user: User, *, actor: Actor) -> None:
+    # Django's login signal saves last_login on the (protected) user row.
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+
+
+@action
 def _record_session(user: User, session_key: str, *, actor: Actor) -> None:
     UserSession.objects.create(user=user, session_key=session_key, source_ip="127.0.0.1")
 
@@ -120,7 +126,7 @@ def sign_in_directly(client: Client, user: User) -> Client:
     from django.utils import timezone
 
     device = AuthenticatorDevice.objects.get(user=user, confirmed=True)
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    _force_login(client, user, actor=SYSTEM)
     session = client.session
     session[SESSION_KEY] = str(user.pk)
     session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"

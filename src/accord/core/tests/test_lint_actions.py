@@ -29,6 +29,8 @@ QUERYSET_WRITES = {
 QUERYSET_MARKERS = {"objects", "filter", "exclude", "all", "select_for_update", "visible_to"}
 # Receivers that have a save()/delete() and are not models.
 NOT_MODELS = {"session", "cache", "storage", "default_storage", "response", "wb", "workbook"}
+# Libraries whose objects save to files (a QR code, a spreadsheet), not to the database.
+NOT_MODEL_ROOTS = {"segno", "openpyxl", "io"}
 
 
 def _chain(node: ast.AST) -> list[str]:
@@ -56,11 +58,11 @@ def writes_in(source: str) -> list[tuple[int, str]]:
             continue
         method = node.func.attr
         receiver = _chain(node.func.value)
-        if not receiver or receiver[-1] in NOT_MODELS:
+        if not receiver or receiver[-1] in NOT_MODELS or receiver[0] in NOT_MODEL_ROOTS:
             continue
-        if method in QUERYSET_WRITES and QUERYSET_MARKERS.intersection(receiver):
-            found.append((node.lineno, ".".join([*receiver, method])))
-        elif method in INSTANCE_WRITES and not QUERYSET_MARKERS.intersection(receiver):
+        on_queryset = bool(QUERYSET_MARKERS.intersection(receiver))
+        writes = QUERYSET_WRITES if on_queryset else INSTANCE_WRITES
+        if method in writes:
             found.append((node.lineno, ".".join([*receiver, method])))
     return found
 
@@ -79,6 +81,7 @@ GOOD_EXAMPLES = [
     "values.update(other)",
     "form.cleaned_data.get('name')",
     "Agency.objects.filter(pk=1).exists()",
+    "segno.make(uri).save(buffer, kind='svg')",
 ]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,10 @@ INSTALLED_APPS = [
     "accord.audit",
     "accord.directory",
     "accord.accounts",
+    "accord.policy",
+    "accord.consent",
+    "accord.agreements",
+    "accord.people",
 ]
 
 MIDDLEWARE = [
@@ -212,7 +217,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
-    _db["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # A file (not :memory:) so live-server and worker-process tests share it; one per process
+    # so concurrent test runs never share a database.
+    _db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"accord-test-{os.getpid()}.sqlite3")}
 else:
     _db["CONN_MAX_AGE"] = envint("ACCORD_DB_CONN_MAX_AGE", 60)
     _db["CONN_HEALTH_CHECKS"] = True

@@ -4,12 +4,8 @@ from __future__ import annotations
 
 import os
 
-os.environ.setdefault("ACCORD_MODE", "test")
-# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
-# there are still synchronous.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-if os.environ.get("ACCORD_TEST_DATABASE_URL"):
-    os.environ["ACCORD_DATABASE_URL"] = os.environ["ACCORD_TEST_DATABASE_URL"]
+# The environment for tests is set by the plugin accord.testenv (pyproject addopts), which
+# loads before pytest-django reads the settings.
 
 import pytest
 

@@ -35,6 +35,7 @@ from accord.accounts.models import (
 )
 from accord.audit.chain import append as audit
 from accord.audit.codes import AuditAction, Outcome
+from accord.core import crypto
 from accord.core.actions import action
 from accord.core.actors import Actor
 from accord.core.errors import ActionRefused, InvalidInput, PermissionDenied
@@ -59,19 +60,30 @@ def _agency_of(user: User) -> int | None:
     return profile.agency_id if profile else None
 
 
+# A name without an account that reached the threshold stays "locked" like a real account
+# (until an administrator would have unlocked it), so waiting out the window does not tell
+# whether the account exists.
+NAME_LOCKED_STAGE = "name_locked"
+# Stages that are the first factor: counted as failed sign-ins, the others as failed MFA.
+PASSWORD_STAGES = frozenset({"password", "locked"})
+
+
 def _recent_failures(username: str) -> int:
     since = timezone.now() - timedelta(seconds=settings.LOCKOUT_WINDOW_SECONDS)
     return SignInFailure.objects.filter(username__iexact=username, at__gte=since).count()
 
 
-def _record_failure(username: str, user: User | None, stage: str, actor: Actor) -> bool:
-    """Count one failure; lock the account at the threshold. True if now locked."""
+def _record_failure(
+    username: str, user: User | None, stage: str, actor: Actor, base_url: str = ""
+) -> bool:
+    """Count one failure; lock the account at the threshold. True if now locked.
+    ``base_url`` (the site's address) makes the link in the administrators' e-mail absolute."""
     SignInFailure.objects.create(
         username=username[:150], source_ip=actor.source_ip or "", stage=stage
     )
     audit(
         actor,
-        AuditAction.SIGN_IN_FAILED if stage == "password" else AuditAction.MFA_FAILED,
+        AuditAction.SIGN_IN_FAILED if stage in PASSWORD_STAGES else AuditAction.MFA_FAILED,
         obj=user,
         outcome=Outcome.FAILURE,
         agency_id=_agency_of(user) if user else None,
@@ -79,19 +91,37 @@ def _record_failure(username: str, user: User | None, stage: str, actor: Actor) 
     )
     if _recent_failures(username) < settings.LOCKOUT_THRESHOLD:
         return False
+    if user is None and not _name_locked(username):
+        SignInFailure.objects.create(
+            username=username[:150], source_ip=actor.source_ip or "", stage=NAME_LOCKED_STAGE
+        )
     if user is not None and not user.is_locked:
+        from accord.accounts.tasks import send_lockout_notice
+
         user.locked_at = timezone.now()
         user.save(update_fields=["locked_at"])
         audit(actor, AuditAction.LOCKED_OUT, obj=user, agency_id=_agency_of(user))
+        # Enqueued in this transaction: the notice exists exactly when the lock does.
+        send_lockout_notice.enqueue(
+            user_id=user.pk, locked_at=user.locked_at.isoformat(), base_url=base_url
+        )
     return True
+
+
+def _name_locked(username: str) -> bool:
+    return SignInFailure.objects.filter(username__iexact=username, stage=NAME_LOCKED_STAGE).exists()
+
+
+def _base_url(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/")
 
 
 def is_locked_out(username: str, user: User | None) -> bool:
     # A name with no account "locks" the same way, so the answer never tells whether an
     # account exists.
-    if user is not None and user.is_locked:
-        return True
-    return user is None and _recent_failures(username) >= settings.LOCKOUT_THRESHOLD
+    if user is not None:
+        return user.is_locked
+    return _name_locked(username) or _recent_failures(username) >= settings.LOCKOUT_THRESHOLD
 
 
 @action
@@ -103,12 +133,12 @@ def sign_in_with_password(
     username = username.strip()
     user = User.objects.filter(username__iexact=username).first()
     if is_locked_out(username, user):
-        _record_failure(username, user, "locked", actor)
+        _record_failure(username, user, "locked", actor, _base_url(request))
         return SignInResult.LOCKED
     authenticated = auth.authenticate(request, username=username, password=password)
     if authenticated is None or not isinstance(authenticated, User):
         # Disabled accounts also land here: the same refusal as a wrong password.
-        locked = _record_failure(username, user, "password", actor)
+        locked = _record_failure(username, user, "password", actor, _base_url(request))
         return SignInResult.LOCKED if locked else SignInResult.REFUSED
     auth.login(request, authenticated, backend="django.contrib.auth.backends.ModelBackend")
     request.session[SESSION_AUTH_AT] = timezone.now().timestamp()
@@ -157,7 +187,7 @@ def verify_second_factor(request: HttpRequest, code: str, *, actor: Actor) -> Si
             _start_session(request, user, device, actor)
             audit(actor, AuditAction.RECOVERY_CODE_USED, obj=user, agency_id=_agency_of(user))
             return None
-    if _record_failure(user.username, user, "second_factor", actor):
+    if _record_failure(user.username, user, "second_factor", actor, _base_url(request)):
         auth.logout(request)
         return SignInResult.LOCKED
     return SignInResult.REFUSED
@@ -168,6 +198,10 @@ def begin_enrolment(user: User, *, actor: Actor) -> AuthenticatorDevice:
     """A new, unconfirmed authenticator with a fresh 160-bit secret (RFC 4226 4, R6)."""
     if actor.user_id != user.pk:
         raise PermissionDenied("Only the person signing in can enrol their authenticator.")
+    # Someone holding only the password must not swap in an authenticator of their own:
+    # a confirmed one is replaced only after an administrator resets it.
+    if AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
+        raise ActionRefused("This account already has an authenticator.")
     AuthenticatorDevice.objects.filter(user=user, confirmed=False).delete()
     device = AuthenticatorDevice(user=user, name="Authenticator app", confirmed=False)
     device.set_key(secrets.token_bytes(20))
@@ -191,17 +225,23 @@ def _issue_recovery_codes(user: User, actor: Actor) -> list[str]:
 @action
 def confirm_enrolment(
     request: HttpRequest, device: AuthenticatorDevice, code: str, *, actor: Actor
-) -> list[str] | None:
+) -> list[str] | SignInResult:
     """Confirm the authenticator with its first code; returns the recovery codes, shown once.
-    None means the code was wrong."""
+    REFUSED means the code was wrong, LOCKED that this failure locked the account (returned,
+    not raised, so the failure and the lock commit)."""
     user = request.user
     if not isinstance(user, User) or device.user_id != user.pk or device.confirmed:
         raise PermissionDenied("This enrolment does not belong to this sign-in.")
+    if AuthenticatorDevice.objects.filter(user=user, confirmed=True).exists():
+        raise ActionRefused("This account already has an authenticator.")
+    if user.is_locked:
+        auth.logout(request)
+        return SignInResult.LOCKED
     if not device.verify_token(code):
-        if _record_failure(user.username, user, "enrolment", actor):
+        if _record_failure(user.username, user, "enrolment", actor, _base_url(request)):
             auth.logout(request)
-            raise ActionRefused("Too many failed attempts: the account is locked.")
-        return None
+            return SignInResult.LOCKED
+        return SignInResult.REFUSED
     AuthenticatorDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
@@ -252,8 +292,10 @@ def reauthenticate(request: HttpRequest, password: str, code: str, *, actor: Act
     ok = user.check_password(password) and device is not None and device.verify_token(code)
     if not ok:
         audit(actor, AuditAction.REAUTH_FAILED, obj=user, outcome=Outcome.FAILURE)
-        if _record_failure(user.username, user, "reauth", actor):
+        if _record_failure(user.username, user, "reauth", actor, _base_url(request)):
             end_all_sessions_of(user, "locked", actor)
+            # This request's session row is gone too; log out so it is not saved again.
+            auth.logout(request)
         return False
     request.session[SESSION_REAUTH_AT] = timezone.now().timestamp()
     audit(actor, AuditAction.REAUTHENTICATED, obj=user, agency_id=_agency_of(user))
@@ -329,8 +371,22 @@ def _require_admin_of(user: User, actor: Actor) -> None:
     if actor.is_system or actor.has_role("coordinator"):
         return
     if actor.has_role("agency_admin") and _agency_of(user) == actor.agency_id:
+        profile = user.profile
+        # An agency administrator who could set a coordinator's password could act with
+        # the coordinator's partnership-wide powers: only a coordinator manages one.
+        if profile is not None and "coordinator" in profile.roles:
+            raise PermissionDenied("Only a coordinator can manage a coordinator's account.")
         return
     raise PermissionDenied("Only an administrator of this person's agency can do this.")
+
+
+def may_administer(user: User, actor: Actor) -> bool:
+    """Whether ``actor`` may unlock, disable, enable or reset ``user``'s account."""
+    try:
+        _require_admin_of(user, actor)
+    except PermissionDenied:
+        return False
+    return True
 
 
 @action
@@ -375,6 +431,8 @@ def enable_account(user: User, *, actor: Actor) -> None:
 def reset_authenticator(user: User, *, actor: Actor) -> None:
     """An admin removes a lost authenticator; the person enrols anew at next sign-in."""
     _require_admin_of(user, actor)
+    if user.pk == actor.user_id:
+        raise ActionRefused("Ask another administrator to reset your own authenticator.")
     AuthenticatorDevice.objects.filter(user=user).delete()
     RecoveryCode.objects.filter(user=user).delete()
     end_all_sessions_of(user, "authenticator_reset", actor)
@@ -392,7 +450,17 @@ def check_password_rules(password: str, user: User | None = None) -> None:
 
 
 @action
-def change_password(user: User, current: str, new: str, *, actor: Actor) -> None:
+def change_password(
+    user: User,
+    current: str,
+    new: str,
+    *,
+    actor: Actor,
+    request: HttpRequest | None = None,
+) -> int:
+    """A person changes their own password, proving the current one. With ``request`` this
+    browser session stays signed in and every other session ends (OWASP ASVS 3.3.3).
+    Returns how many other sessions ended."""
     if actor.user_id != user.pk:
         raise PermissionDenied("Use set_password to set another person's password.")
     if not user.check_password(current):
@@ -404,13 +472,35 @@ def change_password(user: User, current: str, new: str, *, actor: Actor) -> None
     user.set_password(new)
     user.password_changed_at = timezone.now()
     user.save(update_fields=["password", "password_changed_at"])
-    audit(actor, AuditAction.PASSWORD_CHANGED, obj=user, agency_id=_agency_of(user))
+    ended = 0
+    if request is not None:
+        old_key = request.session.session_key or ""
+        # The session carries a hash of the password: refresh it (Django also gives the
+        # session a new key) and move this session's record to the new key.
+        auth.update_session_auth_hash(request, user)
+        request.session.save()
+        new_key = str(request.session.session_key)
+        UserSession.objects.filter(session_key=old_key).update(session_key=new_key)
+        others = UserSession.objects.filter(user=user).live().exclude(session_key=new_key)
+        for record in others:
+            _end(record, "password_changed")
+            ended += 1
+    audit(
+        actor,
+        AuditAction.PASSWORD_CHANGED,
+        obj=user,
+        agency_id=_agency_of(user),
+        details={"other_sessions_ended": ended},
+    )
+    return ended
 
 
 @action
 def set_password(user: User, new: str, *, actor: Actor) -> None:
     """An administrator sets a password (e.g. a new hire's first one); ends their sessions."""
     _require_admin_of(user, actor)
+    if user.pk == actor.user_id:
+        raise ActionRefused("Change your own password on the My account page.")
     check_password_rules(new, user)
     user.set_password(new)
     user.password_changed_at = timezone.now()
@@ -544,3 +634,16 @@ def enrol_demo_authenticator(user: User, *, actor: Actor) -> AuthenticatorDevice
         details={"demo": True},
     )
     return device
+
+
+@crypto.register_rotation
+@action
+def reseal_authenticator_keys(*, actor: Actor) -> int:
+    """Re-encrypt authenticator secrets still sealed under an older field key."""
+    count = 0
+    for device in AuthenticatorDevice.objects.all().iterator():
+        if crypto.needs_rotation(bytes(device.encrypted_key)):
+            device.set_key(device.bin_key)
+            device.save(update_fields=["encrypted_key"])
+            count += 1
+    return count

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -75,7 +76,15 @@ class UserSessionQuerySet(RestrictedQuerySet):
         return self.filter(user_id=actor.user_id)
 
     def live(self) -> UserSessionQuerySet:
-        return self.filter(ended_at__isnull=True)
+        """Not ended, not idle past the limit, not older than the absolute limit. An idle
+        session simply lapses (its cookie expires) without a request to record it."""
+        now = timezone.now()
+        # last_seen_at is refreshed at most once a minute (accounts.middleware): allow that.
+        idle = timedelta(seconds=settings.SESSION_IDLE_SECONDS + 60)
+        absolute = timedelta(seconds=settings.SESSION_ABSOLUTE_SECONDS)
+        return self.filter(
+            ended_at__isnull=True, last_seen_at__gte=now - idle, created_at__gte=now - absolute
+        )
 
 
 class UserSession(ProtectedModel):

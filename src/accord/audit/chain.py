@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from accord.audit.models import AuditCheckpoint, AuditEvent
 from accord.core.actors import Actor
@@ -42,18 +43,27 @@ FIELDS = (
     "prev_hash",
 )
 _LOCK_KEY = 0x41434344  # "ACCD": one advisory lock serialises appends on PostgreSQL
+_HEAD_SQL = "SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1"
 
 
 def _timestamp(value: datetime) -> str:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+# The canonical JSON: sorted keys, no spaces, UTF-8 as is. One encoder, built once (what
+# json.dumps would build per call with these arguments; the output is the same).
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _hash_canonical(canonical: Mapping[str, Any]) -> str:
+    return hashlib.sha256(_CANONICAL.encode(canonical).encode()).hexdigest()
+
+
 def digest(values: Mapping[str, Any]) -> str:
     """SHA-256 over the canonical JSON of one event's covered fields."""
     canonical = {k: values[k] for k in FIELDS}
     canonical["occurred_at"] = _timestamp(canonical["occurred_at"])
-    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
+    return _hash_canonical(canonical)
 
 
 def _lock_head() -> tuple[int, str]:
@@ -63,11 +73,20 @@ def _lock_head() -> tuple[int, str]:
     already ours. PostgreSQL: a transaction-scoped advisory lock, so two appends cannot
     both read the same head and fork the chain.
     """
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
-    last = AuditEvent.objects.order_by("-seq").values_list("seq", "hash").first()
-    return last if last else (0, GENESIS)
+        # Raw SQL: this runs once per audited change, and the ORM's query building cost
+        # more than the index lookup itself.
+        cursor.execute(_HEAD_SQL)
+        last = cursor.fetchone()
+    return (int(last[0]), str(last[1])) if last else (0, GENESIS)
+
+
+def head() -> tuple[int, str]:
+    """The chain's last (seq, hash), or (0, GENESIS); inside a transaction, no other append
+    can move the head until it ends."""
+    return _lock_head()
 
 
 def append(
@@ -87,7 +106,9 @@ def append(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or str(obj.pk)
         object_label = object_label or str(obj)[:200]
-    with transaction.atomic():
+    # No savepoint of its own: if the event cannot be written, the action writing the
+    # change must not commit either (and a savepoint per event costs two statements).
+    with transaction.atomic(savepoint=False):
         seq, prev = _lock_head()
         values: dict[str, Any] = {
             "seq": seq + 1,
@@ -119,9 +140,61 @@ class Verification:
     reason: str = ""
 
 
-def _rows(chunk: int = 20000) -> Iterator[tuple[Any, ...]]:
-    columns = (*FIELDS, "hash")
-    return AuditEvent.objects.order_by("seq").values_list(*columns).iterator(chunk_size=chunk)
+_BATCH = 20_000
+_FIRST = -(2**63)  # below any seq, even a negative one an intruder wrote
+
+
+def _canonical_time(value: Any) -> str:
+    """The canonical timestamp of a stored ``occurred_at``, read raw for speed."""
+    if isinstance(value, str):
+        # SQLite keeps Django's "YYYY-MM-DD HH:MM:SS[.ffffff]" in UTC: rewrite, don't parse.
+        if len(value) == 26 and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}Z"
+        if len(value) == 19 and value[10] == " ":
+            return f"{value[:10]}T{value[11:]}.000000Z"
+        parsed = parse_datetime(value)
+        if parsed is None:
+            return value  # not a timestamp at all: the hash will not match, as it should not
+        value = parsed
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)  # stored in UTC (USE_TZ)
+    return _timestamp(value)
+
+
+def _batches() -> Iterator[list[tuple[Any, ...]]]:
+    """Every event, in seq order, as raw rows of FIELDS + hash, a batch at a time.
+
+    Raw SQL rather than the ORM: verifying a million events is dominated by per-row
+    overhead, and the ORM's converters (datetime parsing, JSON decoding) cost more than
+    the hashing. Keyset batches keep memory flat and hold no long read transaction.
+    """
+    quote = connection.ops.quote_name
+    columns = [quote(name) for name in (*FIELDS, "hash")]
+    if connection.vendor == "sqlite":
+        # Without a declared type the driver hands the text over unparsed.
+        columns[FIELDS.index("occurred_at")] = f"CAST({quote('occurred_at')} AS TEXT)"
+    sql = (
+        f"SELECT {', '.join(columns)} FROM {quote(AuditEvent._meta.db_table)} "  # noqa: S608 - fixed names
+        f"WHERE {quote('seq')} > %s ORDER BY {quote('seq')} LIMIT {_BATCH}"
+    )
+    last = _FIRST
+    while True:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [last])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        yield rows
+        last = rows[-1][0]
+
+
+_SEQ, _TIME, _DETAILS, _PREV, _HASH = (
+    FIELDS.index("seq"),
+    FIELDS.index("occurred_at"),
+    FIELDS.index("details"),
+    FIELDS.index("prev_hash"),
+    len(FIELDS),
+)
 
 
 def verify() -> Verification:
@@ -129,20 +202,25 @@ def verify() -> Verification:
     expected_seq, prev = 1, GENESIS
     hashes_at_checkpoints = dict(AuditCheckpoint.objects.values_list("seq", "hash"))
     checked = 0
-    for row in _rows():
-        values = dict(zip(FIELDS, row[:-1], strict=True))
-        stored_hash = row[-1]
-        seq = values["seq"]
-        if seq != expected_seq:
-            missing = "deleted" if seq > expected_seq else "duplicated or reordered"
-            return Verification(False, checked, expected_seq, f"sequence gap: event {missing}")
-        if values["prev_hash"] != prev:
-            return Verification(False, checked, seq, "previous-hash link broken")
-        if digest(values) != stored_hash:
-            return Verification(False, checked, seq, "content does not match its hash")
-        if seq in hashes_at_checkpoints and hashes_at_checkpoints[seq] != stored_hash:
-            return Verification(False, checked, seq, "differs from the signed checkpoint")
-        prev, expected_seq, checked = stored_hash, seq + 1, checked + 1
+    for rows in _batches():
+        for row in rows:
+            seq = row[_SEQ]
+            if seq != expected_seq:
+                missing = "deleted" if seq > expected_seq else "duplicated or reordered"
+                return Verification(False, checked, expected_seq, f"sequence gap: event {missing}")
+            if row[_PREV] != prev:
+                return Verification(False, checked, seq, "previous-hash link broken")
+            canonical = dict(zip(FIELDS, row, strict=False))
+            canonical["occurred_at"] = _canonical_time(row[_TIME])
+            details = row[_DETAILS]
+            if isinstance(details, str | bytes):
+                canonical["details"] = json.loads(details)
+            stored_hash = row[_HASH]
+            if _hash_canonical(canonical) != stored_hash:
+                return Verification(False, checked, seq, "content does not match its hash")
+            if seq in hashes_at_checkpoints and hashes_at_checkpoints[seq] != stored_hash:
+                return Verification(False, checked, seq, "differs from the signed checkpoint")
+            prev, expected_seq, checked = stored_hash, seq + 1, checked + 1
     last_checkpoint = AuditCheckpoint.objects.order_by("-seq").first()
     if last_checkpoint and last_checkpoint.seq > checked:
         return Verification(
@@ -154,6 +232,10 @@ def verify() -> Verification:
                 False, checked, checkpoint.seq, "checkpoint signature does not verify"
             )
     return Verification(True, checked)
+
+
+def can_sign() -> bool:
+    return bool(settings.AUDIT_SIGNING_KEY)
 
 
 def _signing_key() -> Ed25519PrivateKey:

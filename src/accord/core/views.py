@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from accord.core.home import home_cards
+from accord.core.home import home_context
 
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     actor = request.actor  # type: ignore[attr-defined]
-    return render(
-        request,
-        "core/home.html",
-        {"cards": home_cards(actor), "since": timezone.now() - timedelta(days=1)},
-    )
+    return render(request, "core/home.html", home_context(actor))
 
 
 @require_GET

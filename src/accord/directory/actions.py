@@ -1,5 +1,12 @@
 """Every change to the directory. Coordinators manage the whole partnership; an agency
-administrator manages only their own agency, and cannot hand out the coordinator role."""
+administrator manages only their own agency's units, staff and contact details, and can
+neither hand out nor take away the coordinator role.
+
+An agency system's API token with the ``directory:write`` scope acts like its agency's
+administrator (it provisions the agency's own staff from an HR system), with two limits so
+that a leaked machine credential cannot mint a way in: it cannot set passwords, and it
+cannot give or take away the roles that govern the partnership (``GOVERNING_ROLES``).
+"""
 
 from __future__ import annotations
 
@@ -26,22 +33,35 @@ from accord.directory.models import (
     StaffProfile,
     StaffRole,
     Unit,
+    may_manage_agency,
+    may_manage_all,
 )
 
 AGENCY_FIELDS = ("name", "short_name", "kind", "jurisdiction", "identifier", "email", "phone")
+# What an agency's own administrator may change about it. The rest is the agency's identity
+# in the partnership (what agreements name and other systems key on): the coordinator's.
+AGENCY_CONTACT_FIELDS = ("email", "phone")
+# Roles a person may hold only by another person's decision, never a token's.
+GOVERNING_ROLES = frozenset({Role.COORDINATOR, Role.AGENCY_ADMIN, Role.AUDITOR})
+TEXT_LIMITS = {"title": 120, "phone": 40}
 
 
 def _require_coordinator(actor: Actor) -> None:
-    if not actor.has_role(Role.COORDINATOR):
+    if not may_manage_all(actor):
         raise PermissionDenied("Only a coordinator can do this.")
 
 
 def _require_manager_of(agency_id: int, actor: Actor) -> None:
-    if actor.has_role(Role.COORDINATOR):
-        return
-    if actor.has_role(Role.AGENCY_ADMIN) and actor.agency_id == agency_id:
-        return
-    raise PermissionDenied("Only a coordinator or this agency's administrator can do this.")
+    if not may_manage_agency(actor, agency_id):
+        raise PermissionDenied("Only a coordinator or this agency's administrator can do this.")
+
+
+def _clean_text(name: str, value: str, errors: list[dict[str, str]]) -> str:
+    # Too long is an error, never a silent cut: a truncated title or phone number is wrong.
+    value = value.strip()
+    if len(value) > TEXT_LIMITS[name]:
+        errors.append({"field": name, "reason": f"at most {TEXT_LIMITS[name]} characters"})
+    return value
 
 
 def _clean_agency(values: Mapping[str, Any], instance: Agency | None) -> dict[str, Any]:
@@ -93,11 +113,25 @@ def create_agency(*, actor: Actor, **values: Any) -> Agency:
 
 @action
 def update_agency(agency: Agency, *, actor: Actor, **values: Any) -> Agency:
+    """Change an agency's details: its contact fields by its administrator, the rest (name,
+    kind, jurisdiction, identifier) by a coordinator only."""
     _require_manager_of(agency.pk, actor)
-    if "kind" in values and values["kind"] != agency.kind:
-        _require_coordinator(actor)
+    if not may_manage_all(actor):
+        identity = sorted(
+            k
+            for k, v in values.items()
+            if k in AGENCY_FIELDS
+            and k not in AGENCY_CONTACT_FIELDS
+            and str(v if v is not None else "").strip() != getattr(agency, k)
+        )
+        if identity:
+            raise PermissionDenied(
+                f"Only a coordinator can change an agency's {', '.join(identity)}."
+            )
     cleaned = _clean_agency(values, agency)
     changed = {k: v for k, v in cleaned.items() if getattr(agency, k) != v}
+    if not changed:
+        return agency
     for name, value in changed.items():
         setattr(agency, name, value)
     agency.save()
@@ -127,6 +161,7 @@ def suspend_agency(agency: Agency, reason: str, *, actor: Actor) -> Agency:
 
 @action
 def reinstate_agency(agency: Agency, *, actor: Actor) -> Agency:
+    """Lift a suspension: the agency's agreements apply again (coordinators only)."""
     _require_coordinator(actor)
     if not agency.is_suspended:
         raise ActionRefused("This agency is not suspended.")
@@ -155,11 +190,24 @@ def _clean_unit_name(agency: Agency, name: str, instance: Unit | None) -> str:
     return name
 
 
+def _clean_unit_description(description: str) -> str:
+    description = description.strip()
+    if len(description) > 300:
+        raise InvalidInput(
+            "The description is too long.",
+            errors=[{"field": "description", "reason": "at most 300 characters"}],
+        )
+    return description
+
+
 @action
 def create_unit(agency: Agency, name: str, description: str = "", *, actor: Actor) -> Unit:
+    """Add a unit (team, desk, clinic) to an agency."""
     _require_manager_of(agency.pk, actor)
     unit = Unit.objects.create(
-        agency=agency, name=_clean_unit_name(agency, name, None), description=description.strip()
+        agency=agency,
+        name=_clean_unit_name(agency, name, None),
+        description=_clean_unit_description(description),
     )
     audit(actor, AuditAction.UNIT_CREATED, obj=unit, agency_id=agency.pk)
     return unit
@@ -167,24 +215,41 @@ def create_unit(agency: Agency, name: str, description: str = "", *, actor: Acto
 
 @action
 def update_unit(unit: Unit, name: str, description: str = "", *, actor: Actor) -> Unit:
+    """Rename or re-describe a unit of an agency."""
     _require_manager_of(unit.agency_id, actor)
+    before = {"name": unit.name, "description": unit.description}
     unit.name = _clean_unit_name(unit.agency, name, unit)
-    unit.description = description.strip()
+    unit.description = _clean_unit_description(description)
     unit.save()
-    audit(actor, AuditAction.UNIT_UPDATED, obj=unit, agency_id=unit.agency_id)
+    audit(
+        actor,
+        AuditAction.UNIT_UPDATED,
+        obj=unit,
+        agency_id=unit.agency_id,
+        details={"before": before, "after": {"name": unit.name, "description": unit.description}},
+    )
     return unit
 
 
-def _clean_roles(roles: Iterable[str], actor: Actor) -> set[str]:
-    wanted = set(roles)
+def _clean_roles(roles: Iterable[str], actor: Actor, before: Iterable[str] = ()) -> set[str]:
+    """Known roles only; the coordinator role is given or taken away only by a coordinator,
+    and a token changes no governing role at all."""
+    wanted = {str(r) for r in roles}
     unknown = sorted(wanted - set(Role.values))
     if unknown:
         raise InvalidInput(
             "Unknown roles.",
             errors=[{"field": "roles", "reason": f"unknown: {', '.join(unknown)}"}],
         )
-    if Role.COORDINATOR in wanted and not actor.has_role(Role.COORDINATOR):
-        raise PermissionDenied("Only a coordinator can give the coordinator role.")
+    touched = wanted.symmetric_difference(before)
+    if Role.COORDINATOR in touched and not may_manage_all(actor):
+        raise PermissionDenied("Only a coordinator can give or take away the coordinator role.")
+    governing = sorted(touched & GOVERNING_ROLES)
+    if governing and actor.token_id is not None:
+        raise PermissionDenied(
+            f"An API token cannot give or take away the roles {', '.join(governing)}: "
+            "a person must."
+        )
     return wanted
 
 
@@ -211,11 +276,13 @@ def _clean_attributes(attributes: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _set_roles(profile: StaffProfile, wanted: set[str], actor: Actor) -> None:
-    before = set(profile.roles)
+    before = set(StaffRole.objects.filter(profile=profile).values_list("role", flat=True))
     if before == wanted:
         return
     StaffRole.objects.filter(profile=profile).exclude(role__in=wanted).delete()
-    StaffRole.objects.bulk_create(StaffRole(profile=profile, role=r) for r in wanted - before)
+    StaffRole.objects.bulk_create(
+        StaffRole(profile=profile, role=r) for r in sorted(wanted - before)
+    )
     audit(
         actor,
         AuditAction.ROLES_CHANGED,
@@ -223,6 +290,33 @@ def _set_roles(profile: StaffProfile, wanted: set[str], actor: Actor) -> None:
         agency_id=profile.agency_id,
         details={"before": sorted(before), "after": sorted(wanted)},
     )
+
+
+def _account_errors(
+    username: str, first_name: str, last_name: str, email: str
+) -> list[dict[str, str]]:
+    """What is wrong with a new account's username, names and e-mail address."""
+    errors: list[dict[str, str]] = []
+    if not username:
+        errors.append({"field": "username", "reason": "required"})
+    elif len(username) > 150 or not all(c.isalnum() or c in "@.+-_" for c in username):
+        errors.append(
+            {"field": "username", "reason": "letters, digits and @.+-_ only, at most 150"}
+        )
+    elif User.objects.filter(username__iexact=username).exists():
+        errors.append({"field": "username", "reason": "already taken"})
+    for name, value in (("first_name", first_name), ("last_name", last_name)):
+        if not value.strip():
+            errors.append({"field": name, "reason": "required"})
+        elif len(value.strip()) > 150:
+            errors.append({"field": name, "reason": "at most 150 characters"})
+    try:
+        validate_email(email.strip())
+        if len(email.strip()) > 254:
+            raise ValidationError("too long")
+    except ValidationError:
+        errors.append({"field": "email", "reason": "not a valid e-mail address"})
+    return errors
 
 
 @action
@@ -242,27 +336,18 @@ def add_staff(
     attributes: Mapping[str, Any] | None = None,
     is_demo: bool = False,
 ) -> StaffProfile:
-    """Create a person's account and their staff profile in one step."""
+    """Create a person's account and their staff profile in one step (all or nothing)."""
     _require_manager_of(agency.pk, actor)
-    errors = []
-    username = username.strip()
-    if not username:
-        errors.append({"field": "username", "reason": "required"})
-    elif len(username) > 150 or not all(c.isalnum() or c in "@.+-_" for c in username):
-        errors.append(
-            {"field": "username", "reason": "letters, digits and @.+-_ only, at most 150"}
+    if password is not None and actor.token_id is not None:
+        raise PermissionDenied(
+            "An API token cannot set passwords: an administrator gives the first one."
         )
-    elif User.objects.filter(username__iexact=username).exists():
-        errors.append({"field": "username", "reason": "already taken"})
-    for name, value in (("first_name", first_name), ("last_name", last_name)):
-        if not value.strip():
-            errors.append({"field": name, "reason": "required"})
-    try:
-        validate_email(email)
-    except ValidationError:
-        errors.append({"field": "email", "reason": "not a valid e-mail address"})
+    username = username.strip()
+    errors = _account_errors(username, first_name, last_name, email)
     if unit is not None and unit.agency_id != agency.pk:
         errors.append({"field": "unit", "reason": "belongs to another agency"})
+    title = _clean_text("title", title, errors)
+    phone = _clean_text("phone", phone, errors)
     if errors:
         raise InvalidInput("The staff member cannot be added.", errors=errors)
     wanted_roles = _clean_roles(roles, actor)
@@ -285,8 +370,8 @@ def add_staff(
         user=user,
         agency=agency,
         unit=unit,
-        title=title.strip(),
-        phone=phone.strip(),
+        title=title,
+        phone=phone,
         attributes=cleaned_attributes,
     )
     audit(actor, AuditAction.STAFF_CREATED, obj=profile, agency_id=agency.pk)
@@ -306,20 +391,30 @@ def update_staff(
     roles: Iterable[str] | None = None,
     attributes: Mapping[str, Any] | None = None,
 ) -> StaffProfile:
+    """Change a staff member's title, phone, unit, roles or attributes. ``None`` leaves a
+    field as it is; ``clear_unit`` takes the person out of their unit."""
     _require_manager_of(profile.agency_id, actor)
     changed: dict[str, Any] = {}
+    errors: list[dict[str, str]] = []
     if unit is not None and unit.agency_id != profile.agency_id:
-        raise InvalidInput(
-            "That unit belongs to another agency.",
-            errors=[{"field": "unit", "reason": "belongs to another agency"}],
-        )
+        errors.append({"field": "unit", "reason": "belongs to another agency"})
     if title is not None:
-        profile.title = title.strip()[:120]
-        changed["title"] = profile.title
+        title = _clean_text("title", title, errors)
     if phone is not None:
-        profile.phone = phone.strip()[:40]
-        changed["phone"] = profile.phone
-    if unit is not None or clear_unit:
+        phone = _clean_text("phone", phone, errors)
+    if errors:
+        raise InvalidInput("The staff member cannot be changed.", errors=errors)
+    wanted_roles = None
+    if roles is not None:
+        before = StaffRole.objects.filter(profile=profile).values_list("role", flat=True)
+        wanted_roles = _clean_roles(roles, actor, before)
+    if title is not None and title != profile.title:
+        profile.title = title
+        changed["title"] = title
+    if phone is not None and phone != profile.phone:
+        profile.phone = phone
+        changed["phone"] = phone
+    if (unit is not None or clear_unit) and profile.unit_id != (unit.pk if unit else None):
         profile.unit = unit
         changed["unit"] = unit.pk if unit else None
     if attributes is not None:
@@ -342,6 +437,6 @@ def update_staff(
             agency_id=profile.agency_id,
             details=changed,
         )
-    if roles is not None:
-        _set_roles(profile, _clean_roles(roles, actor), actor)
+    if wanted_roles is not None:
+        _set_roles(profile, wanted_roles, actor)
     return profile

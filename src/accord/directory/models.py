@@ -58,14 +58,53 @@ class StaffAttribute(models.TextChoices):
     LICENSED_CLINICIAN = "licensed_clinician", "Licensed clinician"
 
 
+class AccountStatus(models.TextChoices):
+    """Whether a staff member's account can sign in (derived, never stored)."""
+
+    ACTIVE = "active", "Active"
+    DISABLED = "disabled", "Disabled"
+    LOCKED = "locked", "Locked"
+
+
 # Which attributes are yes/no and which carry text.
 BOOLEAN_ATTRIBUTES = frozenset(
     {StaffAttribute.SWORN_OFFICER, StaffAttribute.PART2_PROGRAM, StaffAttribute.LICENSED_CLINICIAN}
 )
 
 
-def _may_manage_all(actor: Actor) -> bool:
-    return actor.is_system or actor.has_role(Role.COORDINATOR)
+# The scope an agency system's API token needs to change its own agency's directory.
+DIRECTORY_WRITE_SCOPE = "directory:write"
+
+
+def may_manage_all(actor: Actor) -> bool:
+    """Coordinators (people, never tokens) manage the whole partnership's directory."""
+    return actor.is_system or (actor.scopes is None and actor.has_role(Role.COORDINATOR))
+
+
+def managed_agency_id(actor: Actor) -> int | None:
+    """The one agency whose units, staff and contact details ``actor`` administers, if any.
+
+    An agency administrator manages their own agency; so does an agency system's API token
+    holding ``directory:write`` (it provisions the agency's own staff). Nobody from a
+    suspended agency manages anything until the agency is reinstated.
+    """
+    if actor.agency_id is None or actor.attributes.get("agency_suspended"):
+        return None
+    if actor.scopes is None and actor.has_role(Role.AGENCY_ADMIN):
+        return actor.agency_id
+    if actor.token_id is not None and actor.has_scope(DIRECTORY_WRITE_SCOPE):
+        return actor.agency_id
+    return None
+
+
+def may_manage_agency(actor: Actor, agency_id: int) -> bool:
+    """The single rule behind every directory write and every "Edit" button."""
+    return may_manage_all(actor) or managed_agency_id(actor) == agency_id
+
+
+def _terms(q: str) -> list[str]:
+    # At most a few words: each must match, so "ana rivera" finds Ana Rivera.
+    return [t for t in q.split() if t][:5]
 
 
 class AgencyQuerySet(RestrictedQuerySet):
@@ -76,11 +115,22 @@ class AgencyQuerySet(RestrictedQuerySet):
         return self.none()
 
     def manageable_by(self, actor: Actor) -> AgencyQuerySet:
-        if _may_manage_all(actor):
+        if may_manage_all(actor):
             return self
-        if actor.has_role(Role.AGENCY_ADMIN):
-            return self.filter(pk=actor.agency_id)
-        return self.none()
+        own = managed_agency_id(actor)
+        return self.filter(pk=own) if own is not None else self.none()
+
+    def search(self, q: str) -> AgencyQuerySet:
+        """Agencies whose name, short name, jurisdiction or identifier contain every word."""
+        result = self
+        for term in _terms(q):
+            result = result.filter(
+                Q(name__icontains=term)
+                | Q(short_name__icontains=term)
+                | Q(jurisdiction__icontains=term)
+                | Q(identifier__icontains=term)
+            )
+        return result
 
 
 class Agency(ProtectedModel):
@@ -158,14 +208,35 @@ class StaffQuerySet(RestrictedQuerySet):
         return self.none()
 
     def manageable_by(self, actor: Actor) -> StaffQuerySet:
-        if _may_manage_all(actor):
+        if may_manage_all(actor):
             return self
-        if actor.has_role(Role.AGENCY_ADMIN):
-            return self.filter(agency_id=actor.agency_id)
-        return self.none()
+        own = managed_agency_id(actor)
+        return self.filter(agency_id=own) if own is not None else self.none()
 
     def with_roles(self) -> StaffQuerySet:
         return self.select_related("user", "agency", "unit").prefetch_related("role_rows")
+
+    def search(self, q: str, *, actor: Actor) -> StaffQuerySet:
+        """Staff whose first or last name, title or username contain every word.
+
+        Usernames are sign-in identifiers, readable only to those who manage the account,
+        so a username matches only within the agencies ``actor`` manages: searching must
+        not reveal what the page would not show.
+        """
+        result = self
+        if may_manage_all(actor):
+            username_scope = Q()
+        else:
+            own = managed_agency_id(actor)
+            username_scope = Q(agency_id=own) if own is not None else Q(pk__in=[])
+        for term in _terms(q):
+            result = result.filter(
+                Q(user__first_name__icontains=term)
+                | Q(user__last_name__icontains=term)
+                | Q(title__icontains=term)
+                | (Q(user__username__icontains=term) & username_scope)
+            )
+        return result
 
 
 class StaffProfile(ProtectedModel):
@@ -198,6 +269,23 @@ class StaffProfile(ProtectedModel):
     @property
     def roles(self) -> frozenset[str]:
         return frozenset(r.role for r in self.role_rows.all())
+
+    @property
+    def sorted_roles(self) -> list[str]:
+        return sorted(self.roles)
+
+    @property
+    def role_labels(self) -> list[str]:
+        return [Role(r).label for r in self.sorted_roles if r in Role.values]
+
+    @property
+    def account_status(self) -> AccountStatus:
+        """Whether the person can sign in; readable only to those who manage the account."""
+        if not self.user.is_active:
+            return AccountStatus.DISABLED
+        if self.user.locked_at is not None:
+            return AccountStatus.LOCKED
+        return AccountStatus.ACTIVE
 
     def attribute(self, name: str) -> Any:
         return self.attributes.get(name)

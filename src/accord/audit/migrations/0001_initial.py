@@ -4,51 +4,74 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='AuditCheckpoint',
+            name="AuditCheckpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('hash', models.CharField(max_length=64)),
-                ('signed_at', models.DateTimeField()),
-                ('public_key', models.CharField(max_length=64)),
-                ('signature', models.CharField(max_length=128)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("hash", models.CharField(max_length=64)),
+                ("signed_at", models.DateTimeField()),
+                ("public_key", models.CharField(max_length=64)),
+                ("signature", models.CharField(max_length=128)),
             ],
             options={
-                'ordering': ['-seq'],
+                "ordering": ["-seq"],
             },
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('seq', models.BigIntegerField(unique=True)),
-                ('occurred_at', models.DateTimeField(db_index=True)),
-                ('action', models.CharField(db_index=True, max_length=64)),
-                ('outcome', models.CharField(choices=[('success', 'Success'), ('failure', 'Failure'), ('denied', 'Denied')], default='success', max_length=16)),
-                ('actor_label', models.CharField(db_index=True, max_length=150)),
-                ('actor_user_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ('actor_token_id', models.BigIntegerField(blank=True, null=True)),
-                ('agency_id', models.BigIntegerField(blank=True, db_index=True, null=True)),
-                ('object_type', models.CharField(blank=True, default='', max_length=64)),
-                ('object_id', models.CharField(blank=True, default='', max_length=64)),
-                ('object_label', models.CharField(blank=True, default='', max_length=200)),
-                ('request_id', models.CharField(blank=True, default='', max_length=64)),
-                ('source_ip', models.CharField(blank=True, default='', max_length=45)),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('prev_hash', models.CharField(max_length=64)),
-                ('hash', models.CharField(max_length=64)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("seq", models.BigIntegerField(unique=True)),
+                ("occurred_at", models.DateTimeField(db_index=True)),
+                ("action", models.CharField(db_index=True, max_length=64)),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[
+                            ("success", "Success"),
+                            ("failure", "Failure"),
+                            ("denied", "Denied"),
+                        ],
+                        default="success",
+                        max_length=16,
+                    ),
+                ),
+                ("actor_label", models.CharField(db_index=True, max_length=150)),
+                ("actor_user_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ("actor_token_id", models.BigIntegerField(blank=True, null=True)),
+                ("agency_id", models.BigIntegerField(blank=True, db_index=True, null=True)),
+                ("object_type", models.CharField(blank=True, default="", max_length=64)),
+                ("object_id", models.CharField(blank=True, default="", max_length=64)),
+                ("object_label", models.CharField(blank=True, default="", max_length=200)),
+                ("request_id", models.CharField(blank=True, default="", max_length=64)),
+                ("source_ip", models.CharField(blank=True, default="", max_length=45)),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("prev_hash", models.CharField(max_length=64)),
+                ("hash", models.CharField(max_length=64)),
             ],
             options={
-                'ordering': ['-seq'],
-                'indexes': [models.Index(fields=['object_type', 'object_id'], name='audit_audit_object__0e78a5_idx')],
+                "ordering": ["-seq"],
+                "indexes": [
+                    models.Index(
+                        fields=["object_type", "object_id"], name="audit_audit_object__0e78a5_idx"
+                    )
+                ],
             },
         ),
     ]

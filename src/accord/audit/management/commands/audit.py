@@ -1,12 +1,23 @@
 from __future__ import annotations
 
+import getpass
 import sys
 import time
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accord.audit import chain
+from accord.audit import actions
+from accord.core.actors import Actor
+
+
+def _operator() -> Actor:
+    """The person at the console, as far as the operating system says (recorded, not trusted)."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return Actor(label=f"cli:{user}"[:150], is_system=True)
 
 
 class Command(BaseCommand):
@@ -20,7 +31,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "checkpoint":
             try:
-                checkpoint = chain.sign_checkpoint()
+                checkpoint = actions.sign_checkpoint(actor=_operator())
             except RuntimeError as exc:
                 raise CommandError(str(exc)) from exc
             if checkpoint is None:
@@ -29,7 +40,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"Signed checkpoint at event #{checkpoint.seq}.")
             return
         started = time.perf_counter()
-        result = chain.verify()
+        result = actions.verify_chain(actor=_operator(), via="cli")
         elapsed = time.perf_counter() - started
         if result.ok:
             self.stdout.write(

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 # The environment for tests is set by the plugin accord.testenv (pyproject addopts), which
 # loads before pytest-django reads the settings.
-
 import pytest
 
 
@@ -36,7 +36,7 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser():
-    if not os.path.exists(CHROMIUM):
+    if not Path(CHROMIUM).exists():
         if os.environ.get("ACCORD_REQUIRE_BROWSER") == "1":
             pytest.fail(f"ACCORD_REQUIRE_BROWSER=1 but there is no Chromium at {CHROMIUM}")
         pytest.skip(f"no Chromium at {CHROMIUM}: browser tests skipped (apt-get install chromium)")

@@ -161,6 +161,7 @@ INSTALLED_APPS = [
     "accord.consent",
     "accord.agreements",
     "accord.people",
+    "accord.cases",
 ]
 
 MIDDLEWARE = [

@@ -7,6 +7,11 @@ urlpatterns = [
     path("accounts/", include("accord.accounts.urls")),
     path("directory/", include("accord.directory.urls")),
     path("audit/", include("accord.audit.urls")),
+    path("policy/", include("accord.policy.urls")),
+    path("consents/", include("accord.consent.urls")),
+    path("agreements/", include("accord.agreements.urls")),
+    path("people/", include("accord.people.urls")),
+    path("cases/", include("accord.cases.urls")),
     path("api/v1/", api.urls),
 ]
 

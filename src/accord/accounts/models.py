@@ -191,6 +191,13 @@ class ApiScope(models.TextChoices):
     AUDIT_READ = "audit:read", "Read the agency's audit log"
     EVENTS_WRITE = "events:write", "Post events"
     EVENTS_READ = "events:read", "Read events the agency is entitled to"
+    POLICY_DECIDE = "policy:decide", "Ask the policy decision point (explain, decide)"
+    RECORDS_READ = "records:read", "Read client records the agency may see"
+    RECORDS_WRITE = "records:write", "Register the agency's client records"
+    DISCLOSURES_READ = "disclosures:read", "Read the accounting of disclosures"
+    CONSENTS_WRITE = "consents:write", "Record and revoke client consents"
+    SCREENS_MANAGE = "screens:manage", "Manage ethical screens"
+    AGREEMENTS_READ = "agreements:read", "Read the agency's agreements"
 
 
 class ApiTokenQuerySet(RestrictedQuerySet):

@@ -196,5 +196,21 @@ def register_routers() -> None:
     api.add_router("/accounts", accounts_router)
     api.add_router("/audit", audit_router)
 
+    from accord.agreements.api import router as agreements_router
+    from accord.consent.api import router as consent_router
+    from accord.policy.api import router as policy_router
+
+    api.add_router("/policy", policy_router)
+    api.add_router("/consents", consent_router)
+    api.add_router("/agreements", agreements_router)
+
+    from accord.people.api import router as people_router
+
+    api.add_router("/people", people_router)
+
+    from accord.cases.api import router as cases_router
+
+    api.add_router("/cases", cases_router)
+
 
 register_routers()

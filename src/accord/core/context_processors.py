@@ -24,6 +24,6 @@ def accord(request: HttpRequest) -> dict[str, Any]:
     return {
         "ACCORD_MODE": settings.MODE,
         "DEMO": settings.DEMO,
-        "nav_items": navigation_for(actor, request.path) if show_nav else [],
+        "nav_items": navigation_for(actor, request.path) if show_nav and actor else [],
         "actor": actor,
     }

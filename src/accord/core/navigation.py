@@ -24,8 +24,24 @@ NAV: list[NavEntry] = [
     NavEntry("Home", "core:home"),
     NavEntry("Directory", "directory:agency-list"),
     NavEntry("Audit log", "audit:event-list", frozenset({"auditor"})),
+    NavEntry("Accounts", "accounts:user-list", frozenset({"agency_admin", "coordinator"})),
     NavEntry("API tokens", "accounts:token-list", frozenset({"agency_admin", "coordinator"})),
     NavEntry("My account", "accounts:security"),
+    NavEntry("Agreements", "agreements:list"),
+    NavEntry(
+        "Consents",
+        "consent:list",
+        frozenset(
+            {"attorney", "social_worker", "case_worker", "supervisor", "agency_admin", "auditor"}
+        ),
+    ),
+    NavEntry("Client records", "policy:record-list"),
+    NavEntry("People and conflicts", "people:record-list"),
+    NavEntry(
+        "Cases",
+        "cases:case-list",
+        frozenset({"attorney", "investigator", "social_worker", "supervisor"}),
+    ),
 ]
 
 

@@ -28,6 +28,10 @@ class WorkerThread(threading.Thread):
         )
 
     def run(self) -> None:
+        from accord.core.schedule import SchedulerThread
+
+        self.scheduler = SchedulerThread()
+        self.scheduler.start()
         logger.info("background worker started")
         try:
             self.worker.run()
@@ -36,3 +40,5 @@ class WorkerThread(threading.Thread):
 
     def stop(self) -> None:
         self.worker.running = False
+        if hasattr(self, "scheduler"):
+            self.scheduler.stop()

@@ -10,6 +10,9 @@ from accord.audit.codes import AuditAction
 from accord.core.actions import action
 from accord.core.actors import SYSTEM, Actor
 from accord.demo.accounts import AGENCIES, DEMO_PASSWORD, JURISDICTION, PEOPLE
+from accord.demo.agreements import seed_agreements
+from accord.demo.cases import seed_cases
+from accord.demo.people import seed_people
 from accord.directory.actions import add_staff, create_agency, create_unit
 from accord.directory.models import Agency, Unit
 
@@ -55,6 +58,9 @@ def seed_demo_county(*, actor: Actor) -> dict[str, int]:
             is_demo=True,
         )
         enrol_demo_authenticator(profile.user, actor=actor)
+    seed_agreements(actor=actor)
+    seed_people(actor=actor)
+    seed_cases(agencies, actor=actor)
     counts = {"agencies": len(agencies), "staff": len(PEOPLE)}
     audit(actor, AuditAction.DEMO_SEEDED, details=counts)
     return counts

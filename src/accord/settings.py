@@ -162,6 +162,7 @@ INSTALLED_APPS = [
     "accord.agreements",
     "accord.people",
     "accord.cases",
+    "accord.exchange",
 ]
 
 MIDDLEWARE = [

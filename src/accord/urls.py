@@ -12,6 +12,7 @@ urlpatterns = [
     path("agreements/", include("accord.agreements.urls")),
     path("people/", include("accord.people.urls")),
     path("cases/", include("accord.cases.urls")),
+    path("exchange/", include("accord.exchange.urls")),
     path("api/v1/", api.urls),
 ]
 

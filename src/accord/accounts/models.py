@@ -198,6 +198,8 @@ class ApiScope(models.TextChoices):
     CONSENTS_WRITE = "consents:write", "Record and revoke client consents"
     SCREENS_MANAGE = "screens:manage", "Manage ethical screens"
     AGREEMENTS_READ = "agreements:read", "Read the agency's agreements"
+    CASES_READ = "cases:read", "Read the defender's cases (never privileged material)"
+    CASES_WRITE = "cases:write", "Change the defender's cases"
 
 
 class ApiTokenQuerySet(RestrictedQuerySet):

@@ -123,6 +123,18 @@ class AuditAction(models.TextChoices):
     CALENDAR_FEED_REVOKED = "cases.calendar_feed_revoked", "Calendar feed address revoked"
     CALENDAR_FEED_READ = "cases.calendar_feed_read", "Calendar feed read"
 
+    # interagency exchange
+    EXCHANGE_EVENT_INGESTED = "exchange.event_ingested", "Event received from an agency"
+    EXCHANGE_EVENT_ROUTED = "exchange.event_routed", "Event routed to subscribers"
+    EXCHANGE_EVENT_REFUSED = "exchange.event_refused", "Event not sent: no agreement allows it"
+    EXCHANGE_SUBSCRIBED = "exchange.subscribed", "Subscription started"
+    EXCHANGE_UNSUBSCRIBED = "exchange.unsubscribed", "Subscription ended"
+    EXCHANGE_DELIVERED = "exchange.delivered", "Notification delivered"
+    EXCHANGE_DEAD_LETTERED = "exchange.dead_lettered", "Notification delivery gave up"
+    EXCHANGE_REPLAYED = "exchange.replayed", "Dead-lettered notification replayed"
+    EXCHANGE_FEED_READ = "exchange.feed_read", "Event feed read"
+    EXCHANGE_WEBHOOK_CHANGED = "exchange.webhook_changed", "Webhook endpoint changed"
+
 
 class Outcome(models.TextChoices):
     SUCCESS = "success", "Success"

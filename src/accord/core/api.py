@@ -212,5 +212,11 @@ def register_routers() -> None:
 
     api.add_router("/cases", cases_router)
 
+    from accord.exchange.api import events_router
+    from accord.exchange.api import router as exchange_router
+
+    api.add_router("/events", events_router)
+    api.add_router("/exchange", exchange_router)
+
 
 register_routers()

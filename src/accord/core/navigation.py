@@ -1,7 +1,7 @@
 """The main navigation: each role sees only the places it can use.
 
-Later apps add their entries to ``NAV``; an entry lists the roles that may use it
-(``None``: every signed-in person).
+Later apps add their entries to ``NAV``; an entry lists the roles that may use it and,
+where it matters, the kinds of agency whose staff may (``None``: every signed-in person).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ class NavEntry:
     label: str
     url_name: str
     roles: frozenset[str] | None = None
+    agency_kinds: frozenset[str] | None = None
 
 
 NAV: list[NavEntry] = [
@@ -26,7 +27,6 @@ NAV: list[NavEntry] = [
     NavEntry("Audit log", "audit:event-list", frozenset({"auditor"})),
     NavEntry("Accounts", "accounts:user-list", frozenset({"agency_admin", "coordinator"})),
     NavEntry("API tokens", "accounts:token-list", frozenset({"agency_admin", "coordinator"})),
-    NavEntry("My account", "accounts:security"),
     NavEntry("Agreements", "agreements:list"),
     NavEntry(
         "Consents",
@@ -41,7 +41,9 @@ NAV: list[NavEntry] = [
         "Cases",
         "cases:case-list",
         frozenset({"attorney", "investigator", "social_worker", "supervisor"}),
+        frozenset({"public_defender"}),
     ),
+    NavEntry("Notifications", "exchange:inbox"),
 ]
 
 
@@ -58,6 +60,10 @@ def navigation_for(actor: Actor, path: str) -> list[NavItem]:
     items = []
     for entry in NAV:
         if entry.roles is not None and not actor.roles.intersection(entry.roles):
+            continue
+        if entry.agency_kinds is not None and (
+            actor.attributes.get("agency_kind") not in entry.agency_kinds
+        ):
             continue
         try:
             url = reverse(entry.url_name)

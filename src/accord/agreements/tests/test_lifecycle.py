@@ -257,7 +257,8 @@ def test_it_dry_runs_an_amendment_over_the_records_in_the_database(county):
 def test_it_measures_attested_obligations(county):
     agreement = _jail_mou(county)
     events = agreement.versions.get().obligations.get()
-    assert "not measured yet" in compliance(events).words
+    # The exchange measures delivered events; none has arrived yet.
+    assert compliance(events).words == "nothing to measure in this period yet"
     # A version in force cannot gain obligations: an amendment adds one.
     amendment = actions.amend(agreement, actor=SYSTEM)
     reporting = actions.add_obligation(

@@ -29,6 +29,8 @@ QUERYSET_WRITES = {
 QUERYSET_MARKERS = {"objects", "filter", "exclude", "all", "select_for_update", "visible_to"}
 # Receivers that have a save()/delete() and are not models.
 NOT_MODELS = {"session", "cache", "storage", "default_storage", "response", "wb", "workbook"}
+# An API router's .delete()/.patch() are HTTP-method decorators, not writes.
+NOT_MODELS |= {"router", "api"}
 # Libraries whose objects save to files (a QR code, a spreadsheet), not to the database.
 NOT_MODEL_ROOTS = {"segno", "openpyxl", "io"}
 
@@ -82,6 +84,7 @@ GOOD_EXAMPLES = [
     "form.cleaned_data.get('name')",
     "Agency.objects.filter(pk=1).exists()",
     "segno.make(uri).save(buffer, kind='svg')",
+    "router.delete('/items/{pk}')",
 ]
 
 

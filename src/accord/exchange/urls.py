@@ -1,0 +1,17 @@
+from django.urls import path
+
+from accord.exchange import views
+
+app_name = "exchange"
+urlpatterns = [
+    path("", views.inbox, name="inbox"),
+    path("read-all", views.mark_all_read, name="read-all"),
+    path("notifications/<int:pk>", views.notification_detail, name="notification"),
+    path("subscriptions", views.subscriptions, name="subscriptions"),
+    path("subscriptions/<int:pk>/end", views.end_subscription, name="end-subscription"),
+    path("preferences", views.preferences, name="preferences"),
+    path("upload", views.upload_feed, name="upload"),
+    path("dead-letters", views.dead_letters, name="dead-letters"),
+    path("dead-letters/<int:pk>/replay", views.replay, name="replay"),
+    path("dead-letters/webhooks/<int:pk>/replay", views.replay_webhook, name="replay-webhook"),
+]

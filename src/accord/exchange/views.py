@@ -1,0 +1,288 @@
+"""Pages of the exchange: the inbox and one notification, subscriptions, notification
+preferences, and the dead letters an agency administrator can replay."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.db.models import Q
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from accord.core.access import access_object
+from accord.core.errors import AccordError, NotFound, PermissionDenied
+from accord.directory.forms import show_errors
+from accord.directory.models import Agency
+from accord.exchange import actions
+from accord.exchange.forms import (
+    FeedUploadForm,
+    InboxFilterForm,
+    PreferenceForm,
+    SubscriptionForm,
+)
+from accord.exchange.importer import import_events, rows_of
+from accord.exchange.models import (
+    DeliveryStatus,
+    Notification,
+    NotificationPreference,
+    Subscription,
+    WebhookDelivery,
+)
+from accord.people.models import PersonRecord
+from accord.policy.vocabulary import purpose_label
+from accord.policy.web import actor_of, errors_as_pages, paginate
+
+
+def _inbox(actor: Any) -> Any:
+    return Notification.objects.visible_to(actor).filter(
+        recipient_id=actor.user_id, delivered_at__isnull=False
+    )
+
+
+@require_GET
+def inbox(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    filters = InboxFilterForm(request.GET or None)
+    rows = _inbox(actor).select_related("event__event_type", "event__source_agency")
+    searching = False
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["q"]:
+            rows = rows.filter(
+                Q(event__event_type__title__icontains=data["q"])
+                | Q(event__source_agency__name__icontains=data["q"])
+                | Q(event__case_reference__icontains=data["q"])
+            )
+        if data["unread"]:
+            rows = rows.filter(read_at__isnull=True)
+        searching = bool(data["q"] or data["unread"])
+    page, numbers = paginate(request, rows.order_by("-delivered_at", "-pk"))
+    return render(
+        request,
+        "exchange/inbox.html",
+        {
+            "filters": filters,
+            "page": page,
+            "page_numbers": numbers,
+            "searching": searching,
+            "unread": _inbox(actor).filter(read_at__isnull=True).count(),
+        },
+    )
+
+
+@require_POST
+def mark_all_read(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    count = actions.mark_read(list(_inbox(actor).filter(read_at__isnull=True)), actor=actor)
+    messages.success(request, f"{count} notification(s) marked read.")
+    return HttpResponseRedirect(reverse("exchange:inbox"))
+
+
+@require_GET
+@errors_as_pages
+def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    rows = _inbox(actor).select_related("event__event_type", "event__source_agency")
+    notification: Notification = access_object(rows, actor, pk)
+    if notification.read_at is None:
+        actions.mark_read([notification], actor=actor)
+    fields = [
+        (key.replace("_", " "), ", ".join(map(str, value)) if isinstance(value, list) else value)
+        for key, value in notification.event.payload.items()
+        if key not in ("subject", "case_reference")
+    ]
+    subject = notification.event.payload.get("subject", {})
+    return render(
+        request,
+        "exchange/notification_detail.html",
+        {
+            "n": notification,
+            "event": notification.event,
+            "fields": fields,
+            "subject": subject,
+            "purpose": purpose_label(notification.purpose),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def subscriptions(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    form = SubscriptionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            record = None
+            if data["person_record"]:
+                record = access_object(PersonRecord.objects, actor, data["person_record"])
+            actions.subscribe(
+                actor=actor,
+                person_record=record,
+                case_reference=data["case_reference"],
+                event_types=data["event_types"],
+                purpose=data["purpose"],
+            )
+        except AccordError as exc:
+            show_errors(form, exc)
+        else:
+            messages.success(request, "Subscribed.")
+            return HttpResponseRedirect(reverse("exchange:subscriptions"))
+    rows = Subscription.objects.visible_to(actor).select_related("subscriber")
+    page, numbers = paginate(request, rows.order_by("ended_at", "-started_at", "-pk"))
+    return render(
+        request,
+        "exchange/subscriptions.html",
+        {"form": form, "page": page, "page_numbers": numbers},
+        status=422 if form.errors else 200,
+    )
+
+
+@require_POST
+@errors_as_pages
+def end_subscription(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    sub = access_object(Subscription.objects, actor, pk)
+    actions.end_subscription(sub, "ended by hand", actor=actor)
+    messages.success(request, "Subscription ended.")
+    return HttpResponseRedirect(reverse("exchange:subscriptions"))
+
+
+@require_http_methods(["GET", "POST"])
+def preferences(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    current = NotificationPreference.objects.filter(user_id=actor.user_id or 0).first()
+    initial = (
+        {
+            "email": current.email,
+            "quiet_from": current.quiet_from,
+            "quiet_until": current.quiet_until,
+        }
+        if current
+        else {}
+    )
+    form = PreferenceForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.set_preferences(actor=actor, **form.cleaned_data)
+        except AccordError as exc:
+            show_errors(form, exc)
+        else:
+            messages.success(request, "Preferences saved.")
+            return HttpResponseRedirect(reverse("exchange:preferences"))
+    return render(
+        request, "exchange/preferences.html", {"form": form}, status=422 if form.errors else 200
+    )
+
+
+def _require_admin(actor: Any) -> None:
+    if actor.scopes is not None or not actor.has_role("agency_admin"):
+        raise PermissionDenied("Agency administrators see dead letters.")
+
+
+@require_GET
+@errors_as_pages
+def dead_letters(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    _require_admin(actor)
+    rows = (
+        Notification.objects.visible_to(actor)
+        .filter(agency_id=actor.agency_id, status=DeliveryStatus.DEAD)
+        .select_related("event__event_type", "recipient")
+    )
+    page, numbers = paginate(request, rows.order_by("-created_at", "-pk"))
+    hooks = (
+        WebhookDelivery.objects.filter(
+            endpoint__agency_id=actor.agency_id or 0, status=DeliveryStatus.DEAD
+        )
+        .select_related("event__event_type", "endpoint")
+        .order_by("-created_at", "-pk")[:100]
+    )
+    return render(
+        request,
+        "exchange/dead_letters.html",
+        {"page": page, "page_numbers": numbers, "hooks": hooks},
+    )
+
+
+@require_POST
+@errors_as_pages
+def replay_webhook(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    _require_admin(actor)
+    rows = WebhookDelivery.objects.filter(endpoint__agency_id=actor.agency_id or 0).select_related(
+        "endpoint"
+    )
+    delivery = rows.filter(pk=pk).first()
+    if delivery is None:
+        raise NotFound(f"No webhook delivery {pk}.")
+    try:
+        actions.replay_webhook(delivery, actor=actor)
+    except AccordError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Sent to the worker again.")
+    return HttpResponseRedirect(reverse("exchange:dead-letters"))
+
+
+@require_POST
+@errors_as_pages
+def replay(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    _require_admin(actor)
+    rows = Notification.objects.visible_to(actor).filter(agency_id=actor.agency_id)
+    notification = access_object(rows, actor, pk)
+    try:
+        actions.replay(notification, actor=actor)
+    except AccordError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "Sent to the worker again.")
+    return HttpResponseRedirect(reverse("exchange:dead-letters"))
+
+
+MAX_UPLOAD = 5 * 1024 * 1024
+MAX_ROWS = 2000
+
+
+@require_http_methods(["GET", "POST"])
+@errors_as_pages
+def upload_feed(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    if actor.agency_id is None or not actor.roles & (actions.SUBSCRIBER_ROLES | {"agency_admin"}):
+        raise PermissionDenied("Your role does not send events.")
+    form = FeedUploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD:
+            form.add_error("file", "The file is larger than 5 MB; use accord import events.")
+        else:
+            name = str(upload.name or "")
+            fmt = form.cleaned_data["format"] or (
+                "jsonl" if name.endswith((".jsonl", ".ndjson")) else "csv"
+            )
+            text = ""
+            try:
+                text = upload.read().decode("utf-8-sig")
+            except UnicodeDecodeError:
+                form.add_error("file", "The file is not UTF-8 text.")
+            else:
+                # Rows are ingested while the page waits: bigger feeds go to the command.
+                if text.count("\n") > MAX_ROWS + 1:
+                    form.add_error("file", f"More than {MAX_ROWS} rows; use accord import events.")
+                    text = ""
+            if text:
+                agency = Agency.objects.get(pk=actor.agency_id)
+                report = import_events(
+                    rows_of(io.StringIO(text, newline=""), fmt), agency, actor=actor
+                )
+    return render(
+        request,
+        "exchange/upload.html",
+        {"form": form, "report": report},
+        status=422 if form.errors else 200,
+    )

@@ -1,0 +1,861 @@
+"""Every change to people, links, reviews and conflict checks.
+
+The cases app records the people of its matters with :func:`record_person` and their part
+in each matter with :func:`set_person_role`, and checks a new matter's parties with
+:func:`check_conflicts`. Identity resolution links each new record to a master person
+(:func:`link_records`), sends uncertain pairs to a person (:func:`decide_review`) and can
+be undone (:func:`undo_merge`, :func:`split_off_record`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from accord.audit.chain import append as audit
+from accord.audit.codes import AuditAction
+from accord.core.actions import action
+from accord.core.actors import Actor
+from accord.core.errors import ActionRefused, InvalidInput, NotFound, PermissionDenied
+from accord.directory.models import Agency
+from accord.people import linkage, matching
+from accord.people.access import (
+    checks_conflicts_of,
+    may_clear_or_confirm,
+    may_flag,
+    reviews_for,
+    writes_people_of,
+)
+from accord.people.keys import Name, record_keys
+from accord.people.models import (
+    CheckSource,
+    ConflictCandidate,
+    ConflictCheck,
+    ConflictHit,
+    HitDecision,
+    LinkageModel,
+    LinkMethod,
+    MasterMerge,
+    MasterPerson,
+    MatchReview,
+    MergedRecord,
+    PartyRole,
+    PersonAlias,
+    PersonKey,
+    PersonLink,
+    PersonRecord,
+    PersonRole,
+    ReviewStatus,
+    encode_match_data,
+)
+from accord.people.validation import CleanPerson, clean_party, clean_person
+
+MAX_PARTIES_PER_CHECK = 5000
+RECORD_FIELDS = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "suffix",
+    "date_of_birth",
+    "sex",
+    "identifiers",
+    "address_line",
+    "city",
+    "state",
+    "postal_code",
+)
+
+
+def _require_writer(agency: Agency, actor: Actor) -> None:
+    if actor.is_system:
+        return
+    if writes_people_of(actor) != agency.pk:
+        raise PermissionDenied("Only this agency's staff (or its systems) record its people.")
+
+
+def _file(
+    records: Sequence[PersonRecord], names: Mapping[int, list[Name]], *, fresh: bool = False
+) -> None:
+    """File records under their keys and keep their match data current. ``fresh``: the
+    records were just created with their match data, and have no keys to drop yet."""
+    rows: list[tuple[int, int, str, str]] = []
+    for record in records:
+        record_names = names[record.pk]
+        record.match_data = encode_match_data(record.date_of_birth, record_names)
+        rows.extend(
+            (record.agency_id, record.pk, kind, value)
+            for kind, value in sorted(record_keys(record_names, record.date_of_birth))
+        )
+    if not fresh:
+        PersonKey.objects.filter(record__in=[r.pk for r in records]).delete()
+        PersonRecord.objects.bulk_update(records, ["match_data"], batch_size=2000)
+    # Keys are many (about twenty a record) and plain: one executemany, not model objects.
+    table = connection.ops.quote_name(PersonKey._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {table} (agency_id, record_id, kind, value) "  # noqa: S608
+            "VALUES (%s, %s, %s, %s)",
+            rows,
+        )
+
+
+def _names_of(record: PersonRecord, aliases: Iterable[tuple[str, str, str]]) -> list[Name]:
+    return [Name.of(record.first_name, record.middle_name, record.last_name)] + [
+        Name.of(*alias) for alias in aliases
+    ]
+
+
+# --- person records -------------------------------------------------------------------------
+
+
+@action
+def record_person(
+    agency: Agency,
+    source_id: str,
+    *,
+    actor: Actor,
+    link: bool = True,
+    **values: Any,
+) -> PersonRecord:
+    """Record (or update) how ``agency`` knows a person under its own ``source_id``, file it
+    for matching, and link it to a master person. ``aliases`` (a list of names) replaces the
+    record's aliases when given."""
+    _require_writer(agency, actor)
+    unknown = set(values) - set(RECORD_FIELDS) - {"aliases"}
+    if unknown:
+        raise InvalidInput(
+            "Unknown fields.", errors=[{"field": f, "reason": "unknown field"} for f in unknown]
+        )
+    cleaned, errors = clean_person({**values, "source_id": source_id})
+    if errors:
+        raise InvalidInput("The person record is not valid.", errors=errors)
+    record, created, changed = _upsert(agency, cleaned, replace_aliases="aliases" in values)
+    audit(
+        actor,
+        AuditAction.PERSON_RECORDED,
+        obj=record,
+        agency_id=agency.pk,
+        details={"created": created, "changed": changed, "source_id": record.source_id},
+    )
+    if link and (created or changed):
+        link_records([record], actor=actor)
+    return record
+
+
+def _upsert(
+    agency: Agency, cleaned: CleanPerson, *, replace_aliases: bool
+) -> tuple[PersonRecord, bool, list[str]]:
+    values = cleaned.values
+    record = (
+        PersonRecord.objects.select_for_update()
+        .filter(agency=agency, source_id=values["source_id"])
+        .first()
+    )
+    created = record is None
+    if record is None:
+        record = PersonRecord(agency=agency, source_id=values["source_id"])
+    changed = [name for name in RECORD_FIELDS if getattr(record, name, None) != values[name]]
+    for name in RECORD_FIELDS:
+        setattr(record, name, values[name])
+    if created or changed:
+        record.save()
+    aliases = [(a.first_name, a.middle_name, a.last_name) for a in record.aliases.all()]
+    if replace_aliases and set(aliases) != set(cleaned.aliases):
+        record.aliases.all().delete()
+        PersonAlias.objects.bulk_create(
+            [
+                PersonAlias(record=record, first_name=f, middle_name=m, last_name=last)
+                for f, m, last in cleaned.aliases
+            ]
+        )
+        aliases = list(cleaned.aliases)
+        changed.append("aliases")
+    if created or changed:
+        _file([record], {record.pk: _names_of(record, aliases)})
+    return record, created, changed
+
+
+@action
+def add_alias(
+    record: PersonRecord,
+    *,
+    actor: Actor,
+    last_name: str,
+    first_name: str = "",
+    middle_name: str = "",
+) -> PersonAlias:
+    """Add another name the agency knows the person by, and refile the record under it."""
+    _require_writer(record.agency, actor)
+    _cleaned, errors = clean_person(
+        {
+            "source_id": record.source_id,
+            "first_name": first_name or "x",
+            "last_name": last_name,
+            "middle_name": middle_name,
+        }
+    )
+    if errors:
+        raise InvalidInput("The alias is not valid.", errors=errors)
+    alias, _ = PersonAlias.objects.get_or_create(
+        record=record,
+        first_name=first_name.strip(),
+        middle_name=middle_name.strip(),
+        last_name=last_name.strip(),
+    )
+    aliases = [(a.first_name, a.middle_name, a.last_name) for a in record.aliases.all()]
+    _file([record], {record.pk: _names_of(record, aliases)})
+    audit(actor, AuditAction.PERSON_ALIAS_ADDED, obj=record, agency_id=record.agency_id)
+    return alias
+
+
+@action
+def set_person_role(
+    record: PersonRecord,
+    role: str,
+    case_reference: str,
+    *,
+    actor: Actor,
+    current: bool = True,
+) -> PersonRole:
+    """Record a person's part in one of the agency's matters (current or former): what a
+    conflict check reports about them (ABA Model Rules 1.7, 1.9)."""
+    _require_writer(record.agency, actor)
+    errors = []
+    if role not in PartyRole.values:
+        errors.append({"field": "role", "reason": f"one of {', '.join(PartyRole.values)}"})
+    reference = (case_reference or "").strip()
+    if not reference:
+        errors.append({"field": "case_reference", "reason": "required"})
+    elif len(reference) > 80:
+        errors.append({"field": "case_reference", "reason": "at most 80 characters"})
+    if errors:
+        raise InvalidInput("The role is not valid.", errors=errors)
+    row, created = PersonRole.objects.get_or_create(
+        record=record, role=role, case_reference=reference, defaults={"current": current}
+    )
+    if not created and row.current != current:
+        row.current = current
+        row.save(update_fields=["current", "updated_at"])
+    audit(
+        actor,
+        AuditAction.PERSON_ROLE_SET,
+        obj=record,
+        agency_id=record.agency_id,
+        details={"role": role, "case_reference": reference, "current": current},
+    )
+    return row
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    record_ids: list[int] = field(default_factory=list)
+
+
+@action
+def import_people_batch(
+    agency: Agency,
+    rows: Sequence[tuple[int, CleanPerson]],
+    *,
+    actor: Actor,
+    source_name: str = "",
+) -> ImportResult:
+    """Load one batch of already-checked rows (line number, cleaned person) in bulk: all of
+    the batch or none of it. Linking is left to :func:`link_records` (the importer enqueues
+    it), so a large file loads at bulk speed."""
+    _require_writer(agency, actor)
+    result = ImportResult()
+    by_source = {clean.values["source_id"]: clean for _line, clean in rows}
+    existing = {
+        r.source_id: r
+        for r in PersonRecord.objects.select_for_update().filter(
+            agency=agency, source_id__in=list(by_source)
+        )
+    }
+    new_records = []
+    for source_id, clean in by_source.items():
+        if source_id in existing:
+            continue
+        record = PersonRecord(
+            agency=agency, **{k: clean.values[k] for k in ("source_id", *RECORD_FIELDS)}
+        )
+        record.match_data = encode_match_data(
+            record.date_of_birth, _names_of(record, clean.aliases)
+        )
+        new_records.append(record)
+    PersonRecord.objects.bulk_create(new_records, batch_size=2000)
+    changed_records = []
+    for source_id, record in existing.items():
+        clean = by_source[source_id]
+        if any(getattr(record, k) != clean.values[k] for k in RECORD_FIELDS):
+            for k in RECORD_FIELDS:
+                setattr(record, k, clean.values[k])
+            changed_records.append(record)
+        else:
+            result.unchanged += 1
+    if changed_records:
+        PersonRecord.objects.bulk_update(changed_records, list(RECORD_FIELDS), batch_size=2000)
+        PersonAlias.objects.filter(record__in=changed_records).delete()
+        # An update changes what the record is linked on: it is linked again.
+        PersonLink.objects.filter(record__in=changed_records).delete()
+    touched = new_records + changed_records
+    if any(r.pk is None for r in new_records):
+        raise RuntimeError("The database did not return the new records' ids.")
+    PersonAlias.objects.bulk_create(
+        [
+            PersonAlias(record=r, first_name=f, middle_name=m, last_name=last)
+            for r in touched
+            for f, m, last in by_source[r.source_id].aliases
+        ],
+        batch_size=5000,
+    )
+    _file(
+        new_records,
+        {r.pk: _names_of(r, by_source[r.source_id].aliases) for r in new_records},
+        fresh=True,
+    )
+    if changed_records:
+        _file(
+            changed_records,
+            {r.pk: _names_of(r, by_source[r.source_id].aliases) for r in changed_records},
+        )
+    result.created, result.updated = len(new_records), len(changed_records)
+    result.record_ids = [r.pk for r in touched]
+    lines = [line for line, _clean in rows]
+    audit(
+        actor,
+        AuditAction.PEOPLE_IMPORTED,
+        agency_id=agency.pk,
+        object_type="people.personrecord",
+        details={
+            "created": result.created,
+            "updated": result.updated,
+            "unchanged": result.unchanged,
+            "first_line": min(lines) if lines else None,
+            "last_line": max(lines) if lines else None,
+            "file": source_name[:200],
+        },
+    )
+    return result
+
+
+# --- identity resolution ------------------------------------------------------------------------
+
+
+@dataclass
+class LinkSummary:
+    linked: int = 0
+    new_persons: int = 0
+    reviews: int = 0
+
+
+def _split_pairs(record_ids: Iterable[int]) -> set[tuple[int, int]]:
+    ids = list(record_ids)
+    rows = MatchReview.objects.filter(status=ReviewStatus.SPLIT).filter(
+        Q(record_a_id__in=ids) | Q(record_b_id__in=ids)
+    )
+    return {(a, b) for a, b in rows.values_list("record_a_id", "record_b_id")}
+
+
+def _open_review(record: PersonRecord, other_id: int, score: linkage.Scored, actor: Actor) -> bool:
+    a, b = sorted((record.pk, other_id))
+    review, created = MatchReview.objects.get_or_create(
+        record_a_id=a,
+        record_b_id=b,
+        defaults={
+            "match_weight": score.match_weight,
+            "match_probability": score.match_probability,
+            "agreed_fields": score.agreed,
+            "comparison": score.levels,
+        },
+    )
+    if created:
+        audit(
+            actor,
+            AuditAction.MATCH_REVIEW_OPENED,
+            obj=review,
+            agency_id=record.agency_id,
+            details={"record_a": a, "record_b": b, "probability": score.match_probability},
+        )
+    return created
+
+
+@action
+def link_records(records: Sequence[PersonRecord], *, actor: Actor) -> LinkSummary:
+    """Link records to master persons with the trained model: a sure match joins its
+    person, an uncertain one also opens a review, and no match makes a new person. A pair a
+    person has split is never linked again."""
+    summary = LinkSummary()
+    model = linkage.current_model()
+    for record in records:
+        scored = linkage.score_candidates(record, model)
+        splits = _split_pairs([record.pk])
+        masters = dict(
+            PersonLink.objects.filter(record_id__in=[s.other_id for s in scored]).values_list(
+                "record_id", "master_id"
+            )
+        )
+        blocked_masters = {
+            masters[other]
+            for pair in splits
+            for other in pair
+            if other != record.pk and other in masters
+        }
+        best: linkage.Scored | None = None
+        for score in scored:
+            master_id = masters.get(score.other_id)
+            if master_id is None or master_id in blocked_masters:
+                continue
+            if tuple(sorted((record.pk, score.other_id))) in splits:
+                continue
+            if score.match_probability >= linkage.LINK_THRESHOLD and best is None:
+                best = score
+            elif score.match_probability >= linkage.REVIEW_THRESHOLD and (
+                best is None or master_id != masters.get(best.other_id)
+            ):
+                summary.reviews += _open_review(record, score.other_id, score, actor)
+        PersonLink.objects.filter(record=record).delete()
+        if best is not None:
+            link = PersonLink.objects.create(
+                record=record,
+                master_id=masters[best.other_id],
+                method=LinkMethod.MODEL,
+                match_weight=best.match_weight,
+                match_probability=best.match_probability,
+                agreed_fields=best.agreed,
+                linked_to_id=best.other_id,
+                linked_by=actor.label,
+            )
+            summary.linked += 1
+        else:
+            link = PersonLink.objects.create(
+                record=record,
+                master=MasterPerson.objects.create(),
+                method=LinkMethod.SINGLE,
+                linked_by=actor.label,
+            )
+            summary.new_persons += 1
+        audit(
+            actor,
+            AuditAction.PERSON_LINKED,
+            obj=record,
+            agency_id=record.agency_id,
+            details={
+                "master": link.master_id,
+                "method": link.method,
+                "probability": link.match_probability,
+                "agreed": link.agreed_fields,
+            },
+        )
+    return summary
+
+
+@action
+def link_pending(*, actor: Actor, agency: Agency | None = None, limit: int = 5000) -> LinkSummary:
+    """Link the records that have no master person yet (after a bulk import)."""
+    pending = PersonRecord.objects.filter(link__isnull=True).order_by("pk")
+    if agency is not None:
+        pending = pending.filter(agency=agency)
+    return link_records(list(pending[:limit]), actor=actor)
+
+
+@action
+def seed_links(groups: Sequence[Sequence[PersonRecord]], *, actor: Actor) -> int:
+    """Link records already known to be one person (the demo county, or records migrated
+    from a system that resolved them): each group becomes one person, linked as ``seed``.
+    Only the system does this; records already linked are left as they are."""
+    if not actor.is_system:
+        raise PermissionDenied("Only the system seeds links.")
+    linked = set(
+        PersonLink.objects.filter(
+            record_id__in=[r.pk for group in groups for r in group]
+        ).values_list("record_id", flat=True)
+    )
+    count = 0
+    for group in groups:
+        fresh = [r for r in group if r.pk not in linked]
+        if not fresh:
+            continue
+        master = MasterPerson.objects.create()
+        PersonLink.objects.bulk_create(
+            [
+                PersonLink(record=r, master=master, method=LinkMethod.SEED, linked_by=actor.label)
+                for r in fresh
+            ]
+        )
+        count += len(fresh)
+    audit(actor, AuditAction.PERSON_LINKED, details={"seeded": count, "groups": len(groups)})
+    return count
+
+
+@action
+def train_linkage_model(*, actor: Actor) -> LinkageModel:
+    """Learn the matching model from the records themselves (no labels): u from random
+    pairs, m by expectation maximisation. The coordinators' and the system's to run."""
+    if not (actor.is_system or (actor.scopes is None and actor.has_role("coordinator"))):
+        raise PermissionDenied("Only a coordinator trains the matching model.")
+    settings, count = linkage.train_from_records()
+    model = LinkageModel.objects.create(
+        trained_by=actor.label, record_count=count, settings=settings
+    )
+    audit(actor, AuditAction.LINKAGE_TRAINED, obj=model, details={"records": count})
+    return model
+
+
+def _require_reviewer(records: Iterable[PersonRecord], actor: Actor) -> None:
+    if actor.is_system:
+        return
+    agency_id = reviews_for(actor)
+    if agency_id is None or any(r.agency_id != agency_id for r in records):
+        raise NotFound("No such match review.")
+
+
+def _merge(
+    kept: MasterPerson, absorbed: MasterPerson, *, actor: Actor, reason: str, via: PersonRecord
+) -> MasterMerge:
+    merge = MasterMerge.objects.create(
+        kept=kept, absorbed=absorbed, merged_by=actor.label, reason=reason[:500]
+    )
+    links = list(PersonLink.objects.select_for_update().filter(master=absorbed))
+    MergedRecord.objects.bulk_create(
+        [
+            MergedRecord(
+                merge=merge,
+                record_id=link.record_id,
+                previous_method=link.method,
+                previous_weight=link.match_weight,
+                previous_probability=link.match_probability,
+            )
+            for link in links
+        ]
+    )
+    for link in links:
+        link.master = kept
+        link.method = LinkMethod.REVIEWER
+        link.linked_by = actor.label
+        link.linked_to = via
+    PersonLink.objects.bulk_update(links, ["master", "method", "linked_by", "linked_to"])
+    return merge
+
+
+@action
+def decide_review(
+    review: MatchReview, decision: str, *, actor: Actor, note: str = ""
+) -> MatchReview:
+    """A person decides an uncertain pair: ``confirmed`` merges the two persons (undoable),
+    ``split`` keeps them apart for good."""
+    review = (
+        MatchReview.objects.select_for_update()
+        .select_related("record_a__link", "record_b__link")
+        .get(pk=review.pk)
+    )
+    _require_reviewer([review.record_a, review.record_b], actor)
+    if decision not in (ReviewStatus.CONFIRMED, ReviewStatus.SPLIT):
+        raise InvalidInput(
+            "Choose confirmed or split.",
+            errors=[{"field": "decision", "reason": "one of confirmed, split"}],
+        )
+    if review.status != ReviewStatus.PENDING:
+        raise ActionRefused("This pair was already decided.")
+    if len(note) > 500:
+        raise InvalidInput("Note too long.", errors=[{"field": "note", "reason": "at most 500"}])
+    review.status = decision
+    review.decided_at = timezone.now()
+    review.decided_by = actor.label
+    review.note = note.strip()
+    details: dict[str, Any] = {"record_a": review.record_a_id, "record_b": review.record_b_id}
+    if decision == ReviewStatus.CONFIRMED:
+        kept, absorbed = review.record_a.link.master, review.record_b.link.master
+        if kept.pk != absorbed.pk:
+            review.merge = _merge(
+                kept, absorbed, actor=actor, reason=note or "review confirmed", via=review.record_a
+            )
+            details["merge"] = review.merge.pk
+        code = AuditAction.MATCH_CONFIRMED
+    else:
+        if review.record_a.link.master_id == review.record_b.link.master_id:
+            _split_off(review.record_b, actor=actor)
+        code = AuditAction.MATCH_SPLIT
+    review.save()
+    audit(actor, code, obj=review, agency_id=review.record_a.agency_id, details=details)
+    return review
+
+
+@action
+def undo_merge(merge: MasterMerge, *, actor: Actor, reason: str) -> MasterMerge:
+    """Put back the records a wrong merge moved, with the links they had, and remember that
+    the two persons are different."""
+    merge = MasterMerge.objects.select_for_update().get(pk=merge.pk)
+    moved = list(merge.moved.select_related("record"))
+    _require_reviewer([m.record for m in moved], actor)
+    if merge.is_undone:
+        raise ActionRefused("This merge was already undone.")
+    if not reason.strip():
+        raise InvalidInput("Say why.", errors=[{"field": "reason", "reason": "required"}])
+    links = {
+        link.record_id: link
+        for link in PersonLink.objects.select_for_update().filter(
+            record_id__in=[m.record_id for m in moved], master=merge.kept
+        )
+    }
+    for row in moved:
+        link = links.get(row.record_id)
+        if link is None:
+            continue  # linked elsewhere since; not this merge's to move
+        link.master = merge.absorbed
+        link.method = row.previous_method
+        link.match_weight = row.previous_weight
+        link.match_probability = row.previous_probability
+        link.linked_by = actor.label
+    PersonLink.objects.bulk_update(
+        list(links.values()),
+        ["master", "method", "match_weight", "match_probability", "linked_by"],
+    )
+    merge.undone_at = timezone.now()
+    merge.undone_by = actor.label
+    merge.reason = f"{merge.reason} | undone: {reason.strip()}"[:500]
+    merge.save()
+    MatchReview.objects.filter(merge=merge).update(
+        status=ReviewStatus.SPLIT, note=f"merge undone: {reason.strip()}"[:500]
+    )
+    audit(
+        actor,
+        AuditAction.MERGE_UNDONE,
+        obj=merge,
+        agency_id=actor.agency_id,
+        details={"records": sorted(links), "reason": reason.strip()[:200]},
+    )
+    return merge
+
+
+def _split_off(record: PersonRecord, *, actor: Actor) -> PersonLink:
+    link: PersonLink = PersonLink.objects.select_for_update().get(record=record)
+    others = list(
+        PersonLink.objects.filter(master_id=link.master_id)
+        .exclude(record=record)
+        .values_list("record_id", flat=True)
+    )
+    for other in others:
+        a, b = sorted((record.pk, other))
+        MatchReview.objects.update_or_create(
+            record_a_id=a,
+            record_b_id=b,
+            defaults={
+                "status": ReviewStatus.SPLIT,
+                "decided_at": timezone.now(),
+                "decided_by": actor.label,
+                "match_weight": link.match_weight or 0.0,
+                "match_probability": link.match_probability or 0.0,
+            },
+        )
+    link.master = MasterPerson.objects.create()
+    link.method = LinkMethod.REVIEWER
+    link.linked_to = None
+    link.linked_by = actor.label
+    link.save()
+    return link
+
+
+@action
+def split_off_record(record: PersonRecord, *, actor: Actor, reason: str) -> PersonLink:
+    """Take a wrongly linked record off its person: it becomes a person of its own, and
+    linkage never puts it back with the records it was with."""
+    _require_reviewer([record], actor)
+    if not reason.strip():
+        raise InvalidInput("Say why.", errors=[{"field": "reason", "reason": "required"}])
+    link = _split_off(record, actor=actor)
+    audit(
+        actor,
+        AuditAction.RECORD_SPLIT_OFF,
+        obj=record,
+        agency_id=record.agency_id,
+        details={"master": link.master_id, "reason": reason.strip()[:200]},
+    )
+    return link
+
+
+# --- conflict checks ---------------------------------------------------------------------------
+
+
+def _roles_summary(record_ids: Iterable[int]) -> dict[int, str]:
+    found: dict[int, list[str]] = {}
+    rows = PersonRole.objects.filter(record_id__in=list(record_ids)).order_by(
+        "-current", "case_reference"
+    )
+    for role in rows:
+        found.setdefault(role.record_id, []).append(role.description)
+    return {k: "; ".join(v)[:500] for k, v in found.items()}
+
+
+@action
+def check_conflicts(
+    agency: Agency,
+    candidates: Sequence[Mapping[str, Any]],
+    *,
+    actor: Actor,
+    reference: str = "",
+    source: str = CheckSource.API,
+    rows: Sequence[int] | None = None,
+) -> ConflictCheck:
+    """Check the parties of a matter against every person the agency knows — current and
+    former clients and every party of its matters, aliases included (ABA Model Rules 1.7,
+    1.9, 1.10). Each possible match is a hit, ranked and explained, waiting for a decision."""
+    if not actor.is_system and checks_conflicts_of(actor) != agency.pk:
+        raise PermissionDenied("Only this agency's staff check conflicts against its people.")
+    if not candidates:
+        raise InvalidInput(
+            "No parties to check.", errors=[{"field": "candidates", "reason": "empty"}]
+        )
+    if len(candidates) > MAX_PARTIES_PER_CHECK:
+        raise InvalidInput(
+            "Too many parties.",
+            errors=[{"field": "candidates", "reason": f"at most {MAX_PARTIES_PER_CHECK}"}],
+        )
+    if source not in CheckSource.values:
+        raise InvalidInput("Unknown source.", errors=[{"field": "source", "reason": "unknown"}])
+    if len(reference) > 120:
+        raise InvalidInput(
+            "Reference too long.",
+            errors=[{"field": "reference", "reason": "at most 120 characters"}],
+        )
+    cleaned, errors = [], []
+    for i, values in enumerate(candidates):
+        party, party_errors = clean_party(values)
+        cleaned.append(party)
+        errors += [
+            {"field": f"candidates.{i}.{e['field']}", "reason": e["reason"]} for e in party_errors
+        ]
+    if errors:
+        raise InvalidInput("Some parties are not valid.", errors=errors)
+    check = ConflictCheck.objects.create(
+        agency=agency,
+        reference=reference.strip(),
+        source=source,
+        requested_by=actor.label,
+        requested_by_user_id=actor.user_id,
+    )
+    positions = list(rows) if rows is not None else list(range(1, len(cleaned) + 1))
+    parties = ConflictCandidate.objects.bulk_create(
+        [
+            ConflictCandidate(check_run=check, row=positions[i], **party)
+            for i, party in enumerate(cleaned)
+        ]
+    )
+    found: list[tuple[ConflictCandidate, matching.Match]] = []
+    for party in parties:
+        matches = matching.find_matches(
+            agency.pk,
+            matching.Party(
+                first_name=party.first_name,
+                middle_name=party.middle_name,
+                last_name=party.last_name,
+                date_of_birth=party.date_of_birth,
+            ),
+        )
+        found += [(party, m) for m in matches]
+    roles = _roles_summary({m.record_id for _p, m in found})
+    ConflictHit.objects.bulk_create(
+        [
+            ConflictHit(
+                check_run=check,
+                candidate=party,
+                record_id=m.record_id,
+                score=m.score,
+                explanation=m.explanation[:300],
+                matched_name=m.matched_name[:300],
+                roles_summary=roles.get(m.record_id, "no role recorded"),
+            )
+            for party, m in found
+        ],
+        batch_size=2000,
+    )
+    check.candidate_count = len(parties)
+    check.hit_count = check.open_count = len(found)
+    check.save()
+    audit(
+        actor,
+        AuditAction.CONFLICT_CHECK_RUN,
+        obj=check,
+        agency_id=agency.pk,
+        details={
+            "parties": len(parties),
+            "hits": len(found),
+            "reference": check.reference,
+            "source": source,
+        },
+    )
+    return check
+
+
+def _recount(check: ConflictCheck) -> None:
+    counts = check.hits.aggregate(
+        open=Count("pk", filter=Q(decision__in=[HitDecision.OPEN, HitDecision.FLAGGED])),
+        confirmed=Count("pk", filter=Q(decision=HitDecision.CONFIRMED)),
+    )
+    check.open_count = counts["open"]
+    check.confirmed_count = counts["confirmed"]
+    check.save(update_fields=["open_count", "confirmed_count"])
+
+
+@action
+def decide_hit(hit: ConflictHit, decision: str, *, actor: Actor, note: str = "") -> ConflictHit:
+    """Clear a hit, flag it for a supervisor, or confirm it as a conflict (the matter goes
+    to conflict counsel). Lawyers clear and confirm; a flagged or decided hit is the
+    supervisor's; clearing always says why."""
+    hit = ConflictHit.objects.select_for_update().select_related("check_run").get(pk=hit.pk)
+    if not actor.is_system and checks_conflicts_of(actor) != hit.check_run.agency_id:
+        raise NotFound("No such conflict hit.")
+    note = note.strip()
+    if decision not in (HitDecision.CLEARED, HitDecision.FLAGGED, HitDecision.CONFIRMED):
+        raise InvalidInput(
+            "Choose cleared, flagged or confirmed.",
+            errors=[{"field": "decision", "reason": "one of cleared, flagged, confirmed"}],
+        )
+    if len(note) > 1000:
+        raise InvalidInput(
+            "Note too long.", errors=[{"field": "note", "reason": "at most 1000 characters"}]
+        )
+    if decision == hit.decision:
+        raise ActionRefused("The hit already has this decision.")
+    previous = hit.decision
+    if decision == HitDecision.FLAGGED:
+        if not may_flag(actor):
+            raise PermissionDenied("Only a person can flag a hit.")
+        if previous != HitDecision.OPEN and not may_clear_or_confirm(actor, flagged=True):
+            raise PermissionDenied("Only a supervisor can reopen a decided hit.")
+    elif not may_clear_or_confirm(actor, flagged=previous != HitDecision.OPEN):
+        raise PermissionDenied(
+            "A supervisor decides this hit."
+            if previous != HitDecision.OPEN
+            else "Only an attorney or a supervisor can clear or confirm a hit."
+        )
+    if decision == HitDecision.CLEARED and not note:
+        raise InvalidInput(
+            "Say why the hit is cleared.", errors=[{"field": "note", "reason": "required to clear"}]
+        )
+    hit.decision = decision
+    hit.decided_by = actor.label
+    hit.decided_at = timezone.now()
+    hit.decision_note = note
+    hit.save()
+    _recount(hit.check_run)
+    audit(
+        actor,
+        AuditAction.CONFLICT_HIT_DECIDED,
+        obj=hit,
+        agency_id=hit.check_run.agency_id,
+        details={
+            "check": hit.check_run_id,
+            "decision": decision,
+            "previous": previous,
+            "score": hit.score,
+        },
+    )
+    return hit

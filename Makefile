@@ -41,8 +41,9 @@ checks: setup
 	ACCORD_MODE=test $(BIN)/accord makemigrations --check --dry-run
 	mkdir -p var && $(PROD_ENV) $(BIN)/accord check --deploy --fail-level WARNING
 
+# SQLite, whatever the environment says about PostgreSQL.
 pytest: setup
-	$(BIN)/pytest -q -n 2 --dist loadfile
+	env -u ACCORD_TEST_DATABASE_URL -u ACCORD_DATABASE_URL $(BIN)/pytest -q -n 2 --dist loadfile
 
 # Runs only when ACCORD_TEST_DATABASE_URL names a PostgreSQL database (CI sets it).
 pytest-postgres: setup

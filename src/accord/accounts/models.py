@@ -200,6 +200,9 @@ class ApiScope(models.TextChoices):
     AGREEMENTS_READ = "agreements:read", "Read the agency's agreements"
     CASES_READ = "cases:read", "Read the defender's cases (never privileged material)"
     CASES_WRITE = "cases:write", "Change the defender's cases"
+    PEOPLE_READ = "people:read", "Read the agency's person records"
+    PEOPLE_WRITE = "people:write", "Register the agency's person records"
+    CONFLICTS_CHECK = "conflicts:check", "Run conflict checks"
 
 
 class ApiTokenQuerySet(RestrictedQuerySet):

@@ -551,8 +551,10 @@ def decide_review(
 ) -> MatchReview:
     """A person decides an uncertain pair: ``confirmed`` merges the two persons (undoable),
     ``split`` keeps them apart for good."""
+    # Lock the review row only: PostgreSQL cannot lock the nullable side of the outer
+    # joins that bring the records' links along.
     review = (
-        MatchReview.objects.select_for_update()
+        MatchReview.objects.select_for_update(of=("self",))
         .select_related("record_a__link", "record_b__link")
         .get(pk=review.pk)
     )

@@ -37,6 +37,7 @@ from accord.people.names import (
     deletions,
     dob_text,
     dob_variants,
+    formal_forms,
     joined,
     metaphone,
     normalize,
@@ -103,8 +104,10 @@ def _name_keys(name: Name, *, query: bool) -> set[tuple[str, str]]:
         for canonical in firsts:
             keys.add(("nk", f"{canonical[:_MAX_PART]}|{code}"))
         keys.add(("sx", f"{soundex(first)}|{soundex(form)}"))
-    # The first name's sound, and for a nickname the formal name's ("Mantha" is Samantha).
-    first_codes = {nysiis(c[:_MAX_PART]) for c in canonical_forms(first)}
+    # The first name's sound, and for a pure nickname the formal names' ("Mantha" is
+    # Samantha). A name with nicknames of its own (John, Mary) is not expanded: the dataset
+    # links it to a dozen others, which would multiply these keys for the commonest names.
+    first_codes = {nysiis(c[:_MAX_PART]) for c in formal_forms(first)}
     for form in surname_forms(name.last):
         for variant in deletions(form[:_MAX_PART]):
             for code in first_codes:

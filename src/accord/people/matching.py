@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from typing import Any
 
 from django.db import connection
 from rapidfuzz.distance import DamerauLevenshtein, JaroWinkler
@@ -284,14 +285,21 @@ def candidates(agency_id: int, keys: dict[str, set[str]]) -> list[tuple[int, str
     # One indexed range per kind (UNION), which both SQLite and PostgreSQL answer from the
     # (agency, kind, value, record) index; an OR of the kinds made SQLite scan the agency.
     selects = []
-    params: list[str | int] = []
+    params: list[Any] = []
+    postgres = connection.vendor == "postgresql"
+    values_params: list[Any]
     for kind, values in sorted(keys.items()):
-        marks = ", ".join(["%s"] * len(values))
+        if postgres:
+            # One array parameter: the same statement text whatever the number of values.
+            condition, values_params = "value = ANY(%s)", [sorted(values)]
+        else:
+            condition = f"value IN ({', '.join(['%s'] * len(values))})"
+            values_params = sorted(values)
         selects.append(
             f"SELECT record_id FROM {key_table} "  # noqa: S608 - placeholders only
-            f"WHERE agency_id = %s AND kind = %s AND value IN ({marks})"
+            f"WHERE agency_id = %s AND kind = %s AND {condition}"
         )
-        params += [agency_id, kind, *sorted(values)]
+        params += [agency_id, kind, *values_params]
     sql = (
         f"SELECT id, match_data FROM {record_table} WHERE id IN ("  # noqa: S608
         + " UNION ".join(selects)

@@ -66,6 +66,25 @@ def _nicknamer() -> NickNamer:
     return NickNamer()
 
 
+def _normalized(lookup: dict[str, set[str]]) -> dict[str, frozenset[str]]:
+    # The dataset writes some names with dots and spaces ("k.c."); Accord's names are
+    # normalized and joined ("kc"), so the tables are too.
+    table: dict[str, set[str]] = {}
+    for key, values in lookup.items():
+        table.setdefault(joined(normalize(key)), set()).update(joined(normalize(v)) for v in values)
+    return {k: frozenset(v - {""}) for k, v in table.items() if k}
+
+
+@cache
+def _canonicals() -> dict[str, frozenset[str]]:
+    return _normalized(_nicknamer().canonical_lookup)
+
+
+@cache
+def _nicknames() -> dict[str, frozenset[str]]:
+    return _normalized(_nicknamer().nickname_lookup)
+
+
 @cache
 def canonical_forms(first: str) -> frozenset[str]:
     """The name and the formal names it is a nickname of: "bill" -> {bill, william}.
@@ -76,7 +95,17 @@ def canonical_forms(first: str) -> frozenset[str]:
     name = joined(first)
     if not name:
         return frozenset()
-    return frozenset({name, *_nicknamer().canonicals_of(name)})
+    return frozenset({name, *_canonicals().get(name, ())})
+
+
+@cache
+def formal_forms(first: str) -> frozenset[str]:
+    """The name itself, and — only for a pure nickname, one with no nicknames of its own
+    ("Mantha", "Peggy") — the formal names it stands for."""
+    name = joined(first)
+    if not name or _nicknames().get(name):
+        return frozenset({name}) if name else frozenset()
+    return canonical_forms(name)
 
 
 def nickname_equivalent(a: str, b: str) -> bool:

@@ -6,15 +6,13 @@ through an action, and an action's refusal is shown on the form it came from.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Count, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template import TemplateDoesNotExist
 from django.template.loader import select_template
@@ -24,7 +22,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accord.accounts.decorators import require_recent_auth
 from accord.core.access import access_object
 from accord.core.actors import Actor
-from accord.core.errors import AccordError, InvalidInput, NotFound, PermissionDenied
+from accord.core.errors import AccordError, InvalidInput, PermissionDenied
+from accord.core.pages import actor_of, errors_as_pages, paginate
 from accord.directory import actions
 from accord.directory.forms import (
     AddStaffForm,
@@ -54,31 +53,12 @@ ADMIN_ACTIONS_TEMPLATE = "accounts/_admin_actions.html"
 View = Callable[..., HttpResponse]
 
 
-def _errors_as_pages(view: View) -> View:
-    """NotFound and PermissionDenied from access or an action become the 404 and 403 pages."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.detail) from exc
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.detail) from exc
-
-    return wrapper
-
-
-def _actor(request: HttpRequest) -> Actor:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
-    return actor
+_errors_as_pages = errors_as_pages
+_actor = actor_of
 
 
 def _page(request: HttpRequest, queryset: QuerySet[Any]) -> tuple[Page[Any], list[Any]]:
-    paginator = Paginator(queryset, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    numbers = list(paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1))
-    return page, numbers
+    return paginate(request, queryset, PAGE_SIZE)
 
 
 def _require_coordinator(actor: Actor) -> None:

@@ -459,11 +459,20 @@ def link_records(records: Sequence[PersonRecord], *, actor: Actor) -> LinkSummar
 
 @action
 def link_pending(*, actor: Actor, agency: Agency | None = None, limit: int = 5000) -> LinkSummary:
-    """Link the records that have no master person yet (after a bulk import)."""
+    """Link the records that have no master person yet (after a bulk import).
+
+    One transaction per record, not one for the lot: on SQLite a transaction holds the
+    database's only write lock, and sign-ins must not wait minutes behind a bulk link."""
     pending = PersonRecord.objects.filter(link__isnull=True).order_by("pk")
     if agency is not None:
         pending = pending.filter(agency=agency)
-    return link_records(list(pending[:limit]), actor=actor)
+    total = LinkSummary()
+    for record in pending[:limit]:
+        one = link_records([record], actor=actor)
+        total.linked += one.linked
+        total.new_persons += one.new_persons
+        total.reviews += one.reviews
+    return total
 
 
 @action

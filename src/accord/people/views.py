@@ -6,16 +6,14 @@ an action's refusal shown on the form it came from.
 
 from __future__ import annotations
 
-import functools
 import io
 from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import Count, Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -23,6 +21,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from accord.core.access import access_object
 from accord.core.actors import Actor
 from accord.core.errors import AccordError, NotFound, PermissionDenied
+from accord.core.pages import actor_of, errors_as_pages, paginate
 from accord.directory.forms import show_errors
 from accord.directory.models import Agency
 from accord.people import actions
@@ -57,29 +56,12 @@ PAGE_SIZE = 25
 View = Callable[..., HttpResponse]
 
 
-def _errors_as_pages(view: View) -> View:
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            return view(request, *args, **kwargs)
-        except NotFound as exc:
-            raise Http404(exc.detail) from exc
-        except PermissionDenied as exc:
-            raise DjangoPermissionDenied(exc.detail) from exc
-
-    return wrapper
-
-
-def _actor(request: HttpRequest) -> Actor:
-    actor: Actor = request.actor  # type: ignore[attr-defined]
-    return actor
+_errors_as_pages = errors_as_pages
+_actor = actor_of
 
 
 def _page(request: HttpRequest, queryset: QuerySet[Any]) -> tuple[Page[Any], list[Any]]:
-    paginator = Paginator(queryset, PAGE_SIZE)
-    page = paginator.get_page(request.GET.get("page"))
-    numbers = list(paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1))
-    return page, numbers
+    return paginate(request, queryset, PAGE_SIZE)
 
 
 def _sections(actor: Actor) -> dict[str, bool]:

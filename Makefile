@@ -43,13 +43,13 @@ checks: setup
 
 # SQLite, whatever the environment says about PostgreSQL.
 pytest: setup
-	env -u ACCORD_TEST_DATABASE_URL -u ACCORD_DATABASE_URL $(BIN)/pytest -q -n 2 --dist loadfile
+	env -u ACCORD_TEST_DATABASE_URL -u ACCORD_DATABASE_URL $(BIN)/pytest -q -n 2 --dist loadfile --durations=15
 
 # Runs only when ACCORD_TEST_DATABASE_URL names a PostgreSQL database (CI sets it).
 pytest-postgres: setup
 	@if [ -n "$$ACCORD_TEST_DATABASE_URL" ]; then \
 		echo "pytest on PostgreSQL ($$ACCORD_TEST_DATABASE_URL)"; \
-		$(BIN)/pytest -q -n 2 --dist loadfile -m "not browser"; \
+		$(BIN)/pytest -q -n 2 --dist loadfile --durations=15 -m "not browser"; \
 	else echo "ACCORD_TEST_DATABASE_URL is not set: skipping the PostgreSQL run"; fi
 
 test: lint typecheck checks pytest pytest-postgres

@@ -40,6 +40,12 @@ def test_it_seeds_the_demo_county_once(capsys):
     call_command("demo", verbosity=0)
     assert Agency.objects.count() == agencies
     assert "already there" in capsys.readouterr().out
+    # and then plays events against it
+    from accord.exchange.models import Event
+
+    before = Event.objects.count()
+    call_command("demo", "simulate", count=2, interval=0, verbosity=0)
+    assert Event.objects.count() == before + 2
 
 
 @pytest.mark.django_db

@@ -72,6 +72,21 @@ def require_manager(
     raise PermissionDenied("Only a coordinator or an administrator of a party agency can do this.")
 
 
+def _require_editable_by(version: AgreementVersion, actor: Actor) -> None:
+    """The actor manages the agreement and the version is still open to change."""
+    require_manager(version.agreement, actor)
+    _require_editable(version)
+
+
+def _record_terms_changed(version: AgreementVersion, actor: Actor, change: dict[str, Any]) -> None:
+    audit(
+        actor,
+        AuditAction.AGREEMENT_TERMS_CHANGED,
+        obj=version.agreement,
+        details={"version": version.number, **change},
+    )
+
+
 def _require_editable(version: AgreementVersion) -> None:
     if version.status not in EDITABLE_VERSION_STATUSES:
         raise ActionRefused(
@@ -476,47 +491,29 @@ def _clean_term(
 @action
 def add_term(version: AgreementVersion, *, actor: Actor, **values: Any) -> SharingTerm:
     """Add a typed sharing term to a version being drafted or negotiated."""
-    require_manager(version.agreement, actor)
-    _require_editable(version)
+    _require_editable_by(version, actor)
     term = SharingTerm(version=version, **_clean_term(version, values, None))
     term.save()
-    audit(
-        actor,
-        AuditAction.AGREEMENT_TERMS_CHANGED,
-        obj=version.agreement,
-        details={"version": version.number, "term_added": term.pk, "clause": term.clause},
-    )
+    _record_terms_changed(version, actor, {"term_added": term.pk, "clause": term.clause})
     return term
 
 
 @action
 def update_term(term: SharingTerm, *, actor: Actor, **values: Any) -> SharingTerm:
     version = term.version
-    require_manager(version.agreement, actor)
-    _require_editable(version)
+    _require_editable_by(version, actor)
     for name, value in _clean_term(version, values, term).items():
         setattr(term, name, value)
     term.save()
-    audit(
-        actor,
-        AuditAction.AGREEMENT_TERMS_CHANGED,
-        obj=version.agreement,
-        details={"version": version.number, "term_changed": term.pk, "clause": term.clause},
-    )
+    _record_terms_changed(version, actor, {"term_changed": term.pk, "clause": term.clause})
     return term
 
 
 @action
 def remove_term(term: SharingTerm, *, actor: Actor) -> None:
     version = term.version
-    require_manager(version.agreement, actor)
-    _require_editable(version)
-    audit(
-        actor,
-        AuditAction.AGREEMENT_TERMS_CHANGED,
-        obj=version.agreement,
-        details={"version": version.number, "term_removed": term.pk, "clause": term.clause},
-    )
+    _require_editable_by(version, actor)
+    _record_terms_changed(version, actor, {"term_removed": term.pk, "clause": term.clause})
     term.delete()
 
 
@@ -612,47 +609,29 @@ def _clean_obligation(
 @action
 def add_obligation(version: AgreementVersion, *, actor: Actor, **values: Any) -> Obligation:
     """Add a measured obligation to a version being drafted or negotiated."""
-    require_manager(version.agreement, actor)
-    _require_editable(version)
+    _require_editable_by(version, actor)
     obligation = Obligation(version=version, **_clean_obligation(version, values, None))
     obligation.save()
-    audit(
-        actor,
-        AuditAction.AGREEMENT_TERMS_CHANGED,
-        obj=version.agreement,
-        details={"version": version.number, "obligation_added": obligation.pk},
-    )
+    _record_terms_changed(version, actor, {"obligation_added": obligation.pk})
     return obligation
 
 
 @action
 def update_obligation(obligation: Obligation, *, actor: Actor, **values: Any) -> Obligation:
     version = obligation.version
-    require_manager(version.agreement, actor)
-    _require_editable(version)
+    _require_editable_by(version, actor)
     for name, value in _clean_obligation(version, values, obligation).items():
         setattr(obligation, name, value)
     obligation.save()
-    audit(
-        actor,
-        AuditAction.AGREEMENT_TERMS_CHANGED,
-        obj=version.agreement,
-        details={"version": version.number, "obligation_changed": obligation.pk},
-    )
+    _record_terms_changed(version, actor, {"obligation_changed": obligation.pk})
     return obligation
 
 
 @action
 def remove_obligation(obligation: Obligation, *, actor: Actor) -> None:
     version = obligation.version
-    require_manager(version.agreement, actor)
-    _require_editable(version)
-    audit(
-        actor,
-        AuditAction.AGREEMENT_TERMS_CHANGED,
-        obj=version.agreement,
-        details={"version": version.number, "obligation_removed": obligation.pk},
-    )
+    _require_editable_by(version, actor)
+    _record_terms_changed(version, actor, {"obligation_removed": obligation.pk})
     obligation.delete()
 
 
@@ -666,8 +645,7 @@ def add_escalation_step(
     description: str = "",
 ) -> EscalationStep:
     """Append a rung to the dispute ladder (line staff → supervisors → heads → council)."""
-    require_manager(version.agreement, actor)
-    _require_editable(version)
+    _require_editable_by(version, actor)
     errors: list[dict[str, str]] = []
     if not level.strip():
         errors.append({"field": "level", "reason": "required"})
@@ -682,26 +660,15 @@ def add_escalation_step(
         within_days=days,
         description=description.strip()[:300],
     )
-    audit(
-        actor,
-        AuditAction.AGREEMENT_TERMS_CHANGED,
-        obj=version.agreement,
-        details={"version": version.number, "escalation_added": step.position},
-    )
+    _record_terms_changed(version, actor, {"escalation_added": step.position})
     return step
 
 
 @action
 def remove_escalation_step(step: EscalationStep, *, actor: Actor) -> None:
     version = step.version
-    require_manager(version.agreement, actor)
-    _require_editable(version)
-    audit(
-        actor,
-        AuditAction.AGREEMENT_TERMS_CHANGED,
-        obj=version.agreement,
-        details={"version": version.number, "escalation_removed": step.position},
-    )
+    _require_editable_by(version, actor)
+    _record_terms_changed(version, actor, {"escalation_removed": step.position})
     later = list(version.escalation_steps.filter(position__gt=step.position).order_by("position"))
     step.delete()
     for other in later:
@@ -791,8 +758,7 @@ def readiness_problems(version: AgreementVersion) -> list[dict[str, str]]:
 def request_signatures(version: AgreementVersion, *, actor: Actor) -> AgreementVersion:
     """Freeze a version and send it for signature: its content hash is what every party
     signs."""
-    require_manager(version.agreement, actor)
-    _require_editable(version)
+    _require_editable_by(version, actor)
     problems = readiness_problems(version)
     if problems:
         raise InvalidInput("This version is not ready for signature.", errors=problems)

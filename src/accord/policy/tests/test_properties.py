@@ -329,9 +329,9 @@ def test_it_lets_a_forbid_win_over_any_term(county, *, specs, principal, reqs, s
                 suspended or bool(resource.all_labels & {"privileged", "sealed", "no_redisclosure"})
             )
         )
-        if forbidden:
-            assert not decision.allowed
-            assert decision.reasons[0].effect == "forbid"
+        # The property is an implication: a forbidden request is denied, by a forbid.
+        assert not (forbidden and decision.allowed)
+        assert not forbidden or decision.reasons[0].effect == "forbid"
 
 
 @PROFILE

@@ -53,10 +53,6 @@ ADMIN_ACTIONS_TEMPLATE = "accounts/_admin_actions.html"
 View = Callable[..., HttpResponse]
 
 
-_errors_as_pages = errors_as_pages
-_actor = actor_of
-
-
 def _page(request: HttpRequest, queryset: QuerySet[Any]) -> tuple[Page[Any], list[Any]]:
     return paginate(request, queryset, PAGE_SIZE)
 
@@ -76,7 +72,7 @@ def _require_manager(actor: Actor, agency_id: int) -> None:
 
 @require_GET
 def agency_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     filters = AgencyFilterForm(request.GET or None)
     agencies = Agency.objects.visible_to(actor)
     searching = False
@@ -107,9 +103,9 @@ def agency_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_errors_as_pages
+@errors_as_pages
 def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     agency = access_object(Agency.objects, actor, pk)
     units = list(
         Unit.objects.visible_to(actor)
@@ -136,9 +132,9 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def agency_create(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     _require_coordinator(actor)
     form = AgencyForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -153,9 +149,9 @@ def agency_create(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     agency = access_object(Agency.objects, actor, pk)
     _require_manager(actor, agency.pk)
     coordinator = may_manage_all(actor)
@@ -175,9 +171,9 @@ def agency_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def agency_suspend(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     agency = access_object(Agency.objects, actor, pk)
     # Who may is checked before asking for a fresh sign-in: a refusal needs no password.
     _require_coordinator(actor)
@@ -186,7 +182,7 @@ def agency_suspend(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_recent_auth
 def _agency_suspend_confirmed(request: HttpRequest, agency: Agency) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     form = SuspendForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -200,9 +196,9 @@ def _agency_suspend_confirmed(request: HttpRequest, agency: Agency) -> HttpRespo
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def agency_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     agency = access_object(Agency.objects, actor, pk)
     _require_coordinator(actor)
     return _agency_reinstate_confirmed(request, agency)
@@ -211,7 +207,7 @@ def agency_reinstate(request: HttpRequest, pk: int) -> HttpResponse:
 # Reinstating re-opens every data flow the suspension closed: as privileged as suspending.
 @require_recent_auth
 def _agency_reinstate_confirmed(request: HttpRequest, agency: Agency) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     error = None
     if request.method == "POST":
         try:
@@ -228,9 +224,9 @@ def _agency_reinstate_confirmed(request: HttpRequest, agency: Agency) -> HttpRes
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     agency = access_object(Agency.objects, actor, pk)
     _require_manager(actor, agency.pk)
     form = UnitForm(request.POST or None)
@@ -253,9 +249,9 @@ def unit_create(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def unit_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     unit = access_object(Unit.objects.select_related("agency"), actor, pk)
     _require_manager(actor, unit.agency_id)
     form = UnitForm(
@@ -285,7 +281,7 @@ def _agency_choices(queryset: QuerySet[Agency]) -> list[tuple[int, str]]:
 
 @require_GET
 def staff_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     filters = StaffFilterForm(
         request.GET or None, agencies=_agency_choices(Agency.objects.visible_to(actor))
     )
@@ -327,9 +323,9 @@ def _has_admin_actions() -> bool:
 
 
 @require_GET
-@_errors_as_pages
+@errors_as_pages
 def staff_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     profile = access_object(StaffProfile.objects.with_roles(), actor, pk)
     can_manage = may_manage_agency(actor, profile.agency_id)
     attributes = [
@@ -362,9 +358,9 @@ def _wanted_unit(form: StaffDetailsForm, units: list[Unit]) -> Unit | None:
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def staff_add(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     manageable = Agency.objects.manageable_by(actor)
     agencies = _agency_choices(manageable)
     if not agencies:
@@ -415,9 +411,9 @@ def staff_add(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def staff_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     profile = access_object(StaffProfile.objects.with_roles(), actor, pk)
     _require_manager(actor, profile.agency_id)
     coordinator = may_manage_all(actor)

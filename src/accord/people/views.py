@@ -56,10 +56,6 @@ PAGE_SIZE = 25
 View = Callable[..., HttpResponse]
 
 
-_errors_as_pages = errors_as_pages
-_actor = actor_of
-
-
 def _page(request: HttpRequest, queryset: QuerySet[Any]) -> tuple[Page[Any], list[Any]]:
     return paginate(request, queryset, PAGE_SIZE)
 
@@ -77,7 +73,7 @@ def _sections(actor: Actor) -> dict[str, bool]:
 
 @require_GET
 def record_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     filters = RecordFilterForm(request.GET or None)
     records = PersonRecord.objects.visible_to(actor)
     searching = False
@@ -101,9 +97,9 @@ def record_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-@_errors_as_pages
+@errors_as_pages
 def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     record = access_object(
         PersonRecord.objects.select_related("agency").prefetch_related("aliases", "roles"),
         actor,
@@ -141,9 +137,9 @@ def record_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_errors_as_pages
+@errors_as_pages
 def record_split(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     record = access_object(PersonRecord.objects, actor, pk)
     form = ReasonForm(request.POST)
     if form.is_valid():
@@ -169,9 +165,9 @@ def _require_reviewer(actor: Actor) -> None:
 
 
 @require_GET
-@_errors_as_pages
+@errors_as_pages
 def review_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     _require_reviewer(actor)
     status = request.GET.get("status") or ReviewStatus.PENDING
     if status not in ReviewStatus.values:
@@ -198,9 +194,9 @@ def review_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     _require_reviewer(actor)
     queryset = MatchReview.objects.select_related("record_a", "record_b").prefetch_related(
         "record_a__aliases", "record_b__aliases"
@@ -245,9 +241,9 @@ def review_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_errors_as_pages
+@errors_as_pages
 def merge_undo(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     _require_reviewer(actor)
     merge = access_object(MasterMerge.objects, actor, pk)
     form = ReasonForm(request.POST)
@@ -277,9 +273,9 @@ def _require_checker(actor: Actor) -> Agency:
 
 
 @require_GET
-@_errors_as_pages
+@errors_as_pages
 def check_list(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     _require_checker(actor)
     checks = ConflictCheck.objects.visible_to(actor).order_by("-created_at", "-pk")
     page, numbers = _page(request, checks)
@@ -291,9 +287,9 @@ def check_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-@_errors_as_pages
+@errors_as_pages
 def check_new(request: HttpRequest) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     agency = _require_checker(actor)
     form = ConflictCheckForm(request.POST or None, request.FILES or None)
     parties = PartyFormSet(request.POST or None, prefix="party")
@@ -408,9 +404,9 @@ def _check(actor: Actor, pk: int) -> ConflictCheck:
 
 
 @require_GET
-@_errors_as_pages
+@errors_as_pages
 def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     check = _check(actor, pk)
     return render(
         request,
@@ -427,9 +423,9 @@ def check_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_GET
-@_errors_as_pages
+@errors_as_pages
 def check_csv(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     check = access_object(ConflictCheck.objects, actor, pk)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="conflict-check-{check.pk}.csv"'
@@ -438,9 +434,9 @@ def check_csv(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @require_POST
-@_errors_as_pages
+@errors_as_pages
 def hit_decide(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _actor(request)
+    actor = actor_of(request)
     hit = access_object(ConflictHit.objects.select_related("check_run"), actor, pk)
     form = HitDecisionForm(request.POST)
     if form.is_valid():

@@ -219,6 +219,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
         ),
     }
+    # Kept open between requests and tasks: closing the last connection to a WAL database
+    # checkpoints it, and the worker spent a third of its time closing (bench/exchange_*).
+    _db["CONN_MAX_AGE"] = envint("ACCORD_DB_CONN_MAX_AGE", 60)
     # A file (not :memory:) so live-server and worker-process tests share it; one per process
     # so concurrent test runs never share a database.
     _db["TEST"] = {"NAME": str(Path(tempfile.gettempdir()) / f"accord-test-{os.getpid()}.sqlite3")}
@@ -335,6 +338,15 @@ EMAIL_FILE_PATH = VAR_DIR / "mail"
 EMAIL_HOST = env("ACCORD_EMAIL_HOST") or "localhost"
 EMAIL_PORT = envint("ACCORD_EMAIL_PORT", 25)
 DEFAULT_FROM_EMAIL = env("ACCORD_FROM_EMAIL") or "accord@localhost"
+# Text messages (accord.exchange.sms): a backend class by dotted path. Unset in production
+# means no text messages; the demo prints them, the tests keep them in memory.
+ACCORD_SMS_BACKEND = env("ACCORD_SMS_BACKEND") or (
+    ""
+    if PRODUCTION
+    else "accord.exchange.sms.LocmemBackend"
+    if TESTING
+    else "accord.exchange.sms.ConsoleBackend"
+)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = env("ACCORD_TIME_ZONE") or "America/Chicago"

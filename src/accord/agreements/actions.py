@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 
 from accord.accounts.models import User
 from accord.agreements.content import content_hash
+from accord.agreements.measurement import deadline, in_force_since, occurrences
 from accord.agreements.models import (
     EDITABLE_VERSION_STATUSES,
     IN_FORCE_STATUSES,
@@ -26,6 +28,8 @@ from accord.agreements.models import (
     AgreementStatus,
     AgreementVersion,
     Attestation,
+    BreachAlert,
+    BreachKind,
     EscalationStep,
     Obligation,
     ObligationMeasure,
@@ -1159,4 +1163,103 @@ def upcoming(today: date | None = None, within_days: int = 60) -> Q:
     return Q(versions__status=VersionStatus.ACTIVE) & (
         Q(versions__review_on__range=(today, horizon))
         | Q(versions__expires_on__range=(today, horizon))
+    )
+
+
+# --- breach alerts ------------------------------------------------------------------------------
+
+# How far back the hourly check looks beyond an obligation's deadline: a job stopped for up
+# to a week still raises every breach when it runs again.
+BREACH_LOOKBACK = timedelta(days=7)
+
+
+def alert_recipients(obligation: Obligation) -> list[User]:
+    """The active agency administrators of both parties of the obligation (of every party
+    of the agreement when it names no counterparty)."""
+    agencies = {obligation.party_id}
+    if obligation.counterparty_id is not None:
+        agencies.add(obligation.counterparty_id)
+    else:
+        agencies |= set(obligation.version.agreement.parties.values_list("agency_id", flat=True))
+    return list(
+        User.objects.filter(
+            is_active=True,
+            staff__agency_id__in=agencies,
+            staff__role_rows__role=Role.AGENCY_ADMIN,
+        )
+        .distinct()
+        .order_by("pk")
+    )
+
+
+@action
+def raise_breach_alerts(*, actor: Actor, now: datetime | None = None) -> int:
+    """Find the occurrences of clocked obligations in force that missed their deadline
+    (done late, or still not done after it) and raise one alert per breach to both
+    parties' administrators: the ``BreachAlert`` row (in-app), its audit row and the
+    e-mail task, in one transaction. Idempotent: a breach already alerted is skipped,
+    and the unique row settles two runs at once. Returns how many alerts were raised."""
+    from accord.agreements.tasks import email_breach_alert
+
+    now = now or timezone.now()
+    raised = 0
+    obligations = Obligation.objects.filter(
+        version__status=VersionStatus.ACTIVE,
+        measure__in=[ObligationMeasure.EVENT_DELIVERED, ObligationMeasure.REQUEST_ANSWERED],
+    ).select_related("version__agreement", "party", "counterparty")
+    for obligation in obligations:
+        allowed = deadline(obligation)
+        if allowed is None:
+            continue
+        since = max(in_force_since(obligation), now - allowed - BREACH_LOOKBACK)
+        known = set(obligation.breach_alerts.values_list("occurrence", flat=True))
+        recipients: list[User] | None = None
+        for occurrence in occurrences(obligation, since, now):
+            due = occurrence.started_at + allowed
+            done = occurrence.completed_at
+            if occurrence.ref in known or (done is None and now <= due):
+                continue
+            if done is not None and done <= due:
+                continue
+            if recipients is None:
+                recipients = alert_recipients(obligation)
+            try:
+                with transaction.atomic():
+                    alert = BreachAlert.objects.create(
+                        obligation=obligation,
+                        occurrence=occurrence.ref[:80],
+                        kind=BreachKind.OVERDUE if done is None else BreachKind.LATE,
+                        started_at=occurrence.started_at,
+                        due_at=due,
+                        completed_at=done,
+                        raised_at=now,
+                        recipients=[u.pk for u in recipients],
+                    )
+            except IntegrityError:
+                continue  # another run raised it a moment ago
+            audit(
+                actor,
+                AuditAction.AGREEMENT_BREACH_ALERTED,
+                obj=obligation.version.agreement,
+                details={
+                    "alert": alert.pk,
+                    "obligation": obligation.pk,
+                    "clause": obligation.clause,
+                    "occurrence": alert.occurrence,
+                    "kind": alert.kind,
+                    "due_at": due.isoformat(),
+                    "completed_at": done.isoformat() if done else None,
+                    "recipients": alert.recipients,
+                },
+            )
+            email_breach_alert.enqueue(alert.pk)
+            raised += 1
+    return raised
+
+
+@action
+def mark_breach_alert_emailed(alert_id: int, *, actor: Actor) -> None:
+    """The alert's e-mail went out, so a retried task does not send it again."""
+    BreachAlert.objects.filter(pk=alert_id, emailed_at__isnull=True).update(
+        emailed_at=timezone.now()
     )

@@ -6,7 +6,7 @@ and compliance. Changes are made by people: an agreement is governance, not data
 from datetime import date, datetime
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
@@ -16,12 +16,13 @@ from accord.accounts.models import User
 from accord.agreements import actions
 from accord.agreements.content import rendered_text
 from accord.agreements.dryrun import dry_run
-from accord.agreements.measurement import compliance
+from accord.agreements.measurement import compliance, this_month
 from accord.agreements.models import (
     Agreement,
     AgreementKind,
     AgreementStatus,
     AgreementVersion,
+    BreachAlert,
     EscalationStep,
     Obligation,
     ObligationMeasure,
@@ -287,6 +288,25 @@ class AgreementComplianceOut(Schema):
     target_percent: int
     meets_target: bool | None
     words: str
+    median_seconds: float | None = Field(
+        None, description="Median time to completion since in force (clocked measures)"
+    )
+    this_month: str = Field("", description="This month's headline, e.g. 97.8% on time")
+    this_month_percent: float | None = None
+
+
+class BreachAlertOut(Schema):
+    id: int
+    agreement_id: int = Field(alias="obligation.version.agreement_id")
+    obligation_id: int
+    clause: str = Field(alias="obligation.clause")
+    occurrence: str = Field(description="The measured item, e.g. exchange.event:123")
+    kind: str = Field(description="late or overdue")
+    started_at: datetime
+    due_at: datetime
+    completed_at: datetime | None
+    raised_at: datetime
+    emailed_at: datetime | None
 
 
 class AgreementFilters(Schema):
@@ -462,6 +482,22 @@ def list_agreements(request: HttpRequest, filters: Query[AgreementFilters]) -> A
     return rows
 
 
+# --- breach alerts ------------------------------------------------------------------------------
+
+
+@router.get("/breach-alerts", response={200: list[BreachAlertOut], **ERRORS})
+@paginate(AccordCursorPagination)
+def list_breach_alerts(request: HttpRequest, agreement: int | None = None) -> QuerySet[BreachAlert]:
+    """Obligation breaches alerted to the parties, newest first, for the agreements the
+    caller may read (optionally one agreement). Declared before ``/{agreement_id}`` so the
+    path is not read as an agreement id."""
+    actor = require_scope(request, READ)
+    rows = BreachAlert.objects.visible_to(actor).select_related("obligation__version")
+    if agreement is not None:
+        rows = rows.filter(obligation__version__agreement_id=agreement)
+    return rows
+
+
 @router.get("/{agreement_id}", response={200: AgreementOut, **ERRORS})
 def get_agreement(request: HttpRequest, agreement_id: int) -> dict[str, Any]:
     return _agreement_out(_agreement(request, agreement_id))
@@ -525,7 +561,11 @@ def obligation_compliance(
     if obligation is None:
         raise NotFound(f"No obligation {obligation_id}.")
     c = compliance(obligation)
+    month = this_month(obligation)
     return {
+        "median_seconds": c.median.total_seconds() if c.median is not None else None,
+        "this_month": month.headline("this month"),
+        "this_month_percent": month.percent_precise,
         "obligation_id": obligation.pk,
         "measured": c.measured,
         "met": c.met,

@@ -10,6 +10,7 @@ timestamps whenever it is asked for; nothing is stored that could drift from the
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -41,6 +42,28 @@ def register_source(measure: str, source: OccurrenceSource) -> None:
     _Registry.sources[measure] = source
 
 
+def occurrences(obligation: Obligation, since: datetime, until: datetime) -> list[Occurrence]:
+    """The occurrences of a clocked obligation whose clock started in [since, until); empty
+    when no source measures it (the breach alerts walk these)."""
+    source = _Registry.sources.get(obligation.measure)
+    return [] if source is None else list(source(obligation, since, until))
+
+
+def duration_words(span: timedelta) -> str:
+    """A short human duration: 45 s, 2 min, 3 h 10 min, 2 d 4 h."""
+    seconds = int(span.total_seconds())
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = seconds // 60
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
+    days, hours = divmod(hours, 24)
+    return f"{days} d {hours} h" if hours else f"{days} d"
+
+
 @dataclass(frozen=True)
 class Compliance:
     measured: int
@@ -50,6 +73,8 @@ class Compliance:
     overdue: int
     target_percent: int
     note: str = ""
+    # Median time from the clock's start to completion, over the completed occurrences.
+    median: timedelta | None = None
 
     @property
     def rate(self) -> float | None:
@@ -59,6 +84,27 @@ class Compliance:
     @property
     def percent(self) -> int | None:
         return None if self.rate is None else round(self.rate * 100)
+
+    @property
+    def percent_precise(self) -> float | None:
+        """To one decimal (97.8), for the compliance headline."""
+        return None if self.rate is None else round(self.rate * 100, 1)
+
+    @property
+    def median_words(self) -> str:
+        return "" if self.median is None else duration_words(self.median)
+
+    def headline(self, period: str) -> str:
+        """One line for a period: "97.8% on time this month (45 of 46), median 2 min"."""
+        if self.note:
+            return self.note
+        if self.percent_precise is None:
+            return f"nothing to measure {period} yet"
+        decided = self.met + self.late + self.overdue
+        line = f"{self.percent_precise:g}% on time {period} ({self.met} of {decided})"
+        if self.median is not None:
+            line += f", median {duration_words(self.median)}"
+        return line
 
     @property
     def meets_target(self) -> bool | None:
@@ -91,10 +137,12 @@ def _clocked(
     allowed = deadline(obligation)
     assert allowed is not None
     met = late = pending = overdue = measured = 0
+    took: list[float] = []
     for occurrence in occurrences:
         measured += 1
         due = occurrence.started_at + allowed
         if occurrence.completed_at is not None:
+            took.append((occurrence.completed_at - occurrence.started_at).total_seconds())
             if occurrence.completed_at <= due:
                 met += 1
             else:
@@ -103,7 +151,10 @@ def _clocked(
             overdue += 1
         else:
             pending += 1
-    return Compliance(measured, met, late, pending, overdue, obligation.target_percent)
+    median = timedelta(seconds=statistics.median(took)) if took else None
+    return Compliance(
+        measured, met, late, pending, overdue, obligation.target_percent, median=median
+    )
 
 
 def _periods(start: date, end: date, every: int) -> list[tuple[date, date]]:
@@ -135,6 +186,22 @@ def _attested(obligation: Obligation, since: date, until: date) -> Compliance:
     return Compliance(len(rows), met, len(rows) - met, 0, 0, obligation.target_percent, note)
 
 
+def in_force_since(obligation: Obligation) -> datetime:
+    """When the obligation's version came into force (its activation, else its date)."""
+    version = obligation.version
+    return version.activated_at or timezone.make_aware(
+        datetime.combine(version.effective_on, datetime.min.time())
+    )
+
+
+def this_month(obligation: Obligation, now: datetime | None = None) -> Compliance:
+    """Compliance since the first of the current month in the office's time zone (or since
+    the version came into force, if later)."""
+    now = now or timezone.now()
+    first = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    return compliance(obligation, since=max(first, in_force_since(obligation)), until=now, now=now)
+
+
 def compliance(
     obligation: Obligation,
     *,
@@ -147,11 +214,7 @@ def compliance(
     now = now or timezone.now()
     until = until or now
     if since is None:
-        version = obligation.version
-        start = version.activated_at or timezone.make_aware(
-            datetime.combine(version.effective_on, datetime.min.time())
-        )
-        since = start
+        since = in_force_since(obligation)
     measure = obligation.measure
     if measure == ObligationMeasure.REPORT_EVERY:
         return _reports(obligation, timezone.localdate(since), timezone.localdate(until))

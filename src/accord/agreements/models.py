@@ -460,3 +460,69 @@ class Reminder(ProtectedModel):
 
     def __str__(self) -> str:
         return f"{self.kind} reminder {self.days_before} days before {self.due_on}"
+
+
+class BreachKind(models.TextChoices):
+    """How an occurrence missed its obligation's deadline (stable codes)."""
+
+    LATE = "late", "Done, but after the deadline"
+    OVERDUE = "overdue", "Still not done after the deadline"
+
+
+class BreachAlertQuerySet(RestrictedQuerySet):
+    def visible_to(self, actor: Actor, purpose: str = Purpose.OPERATIONS) -> BreachAlertQuerySet:
+        """Whoever may read the agreement may read its breach alerts (they name an
+        obligation, a reference and times; never a person)."""
+        if actor.is_system:
+            return self
+        visible = Agreement.objects.visible_to(actor).values("pk")
+        return self.filter(obligation__version__agreement__in=visible)
+
+
+class BreachAlert(ProtectedModel):
+    """One occurrence of a measured obligation that missed its deadline ("bookings to the
+    defender within 24 hours": this booking took 30, or is still not delivered), raised
+    once to the administrators of both parties, in the app and by e-mail. The occurrence
+    is the measurement source's reference (``exchange.event:<id>``), so the alert is
+    unique per breach whatever the runs of the checking job."""
+
+    obligation = models.ForeignKey(
+        Obligation, on_delete=models.CASCADE, related_name="breach_alerts"
+    )
+    occurrence = models.CharField(max_length=80)
+    kind = models.CharField(max_length=8, choices=BreachKind.choices)
+    started_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    raised_at = models.DateTimeField()
+    # Who was alerted: the user ids of the parties' agency administrators at the time.
+    recipients = models.JSONField(default=list)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = BreachAlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-raised_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["obligation", "occurrence"], name="one_alert_per_breach"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"breach of §{self.obligation.clause}: {self.occurrence}"
+
+    def words(self) -> str:
+        """What happened, in a line the e-mail and the pages share (no personal data)."""
+        started = timezone.localtime(self.started_at)
+        if self.completed_at is None:
+            return (
+                f"{self.occurrence} (started {started:%Y-%m-%d %H:%M}) was still not done "
+                f"when due at {timezone.localtime(self.due_at):%Y-%m-%d %H:%M}"
+            )
+        took = self.completed_at - self.started_at
+        hours = took.total_seconds() / 3600
+        return (
+            f"{self.occurrence} (started {started:%Y-%m-%d %H:%M}) was done after "
+            f"{hours:.1f} h, later than the deadline"
+        )

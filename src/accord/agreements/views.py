@@ -33,12 +33,15 @@ from accord.agreements.forms import (
     TermForm,
     VersionForm,
 )
-from accord.agreements.measurement import compliance
+from accord.agreements.measurement import compliance, this_month
 from accord.agreements.models import (
+    IN_FORCE_STATUSES,
     Agreement,
     AgreementParty,
     AgreementVersion,
+    BreachAlert,
     Obligation,
+    ObligationMeasure,
     PartyRole,
     Reminder,
     VersionStatus,
@@ -52,6 +55,11 @@ from accord.policy.forms import show_errors
 from accord.policy.web import actor_of, errors_as_pages, paginate
 
 UPCOMING_DAYS = 60
+ALERTS_SHOWN = 20
+CLOCKED = (ObligationMeasure.EVENT_DELIVERED, ObligationMeasure.REQUEST_ANSWERED)
+# Who sees the compliance overview: the council's coordinators (every agreement), the
+# parties' administrators and auditors (their own agreements).
+OVERSIGHT_ROLES = ("coordinator", "agency_admin", "auditor")
 
 
 def may_manage(actor: Actor, agreement: Agreement | None = None) -> bool:
@@ -165,6 +173,14 @@ def agreement_create(request: HttpRequest) -> HttpResponse:
     return render(request, "agreements/agreement_form.html", {"form": form})
 
 
+def _month(obligation: Obligation) -> str:
+    """This month's headline of a clocked obligation ("97.8% on time this month (45 of
+    46), median 2 min"); attested and reported ones are counted per period instead."""
+    if obligation.measure not in CLOCKED:
+        return ""
+    return this_month(obligation).headline("this month")
+
+
 def _shown_version(agreement: Agreement, number: str | None) -> AgreementVersion | None:
     if number and number.isdigit():
         return _version(agreement, int(number))
@@ -192,7 +208,15 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "version": version,
             "versions": list(agreement.versions.order_by("-number")),
             "terms": [(t, t.spec().words(), compile_term(t.spec())) for t in terms],
-            "obligations": [(o, compliance(o) if in_force else None) for o in obligations],
+            "obligations": [
+                (o, compliance(o) if in_force else None, _month(o) if in_force else "")
+                for o in obligations
+            ],
+            "alerts": list(
+                BreachAlert.objects.visible_to(actor)
+                .filter(obligation__version=version)
+                .select_related("obligation")[:ALERTS_SHOWN]
+            ),
             "steps": list(version.escalation_steps.order_by("position")),
             "parties": [(p, signatures.get(p.pk)) for p in parties],
             "manager": manager,
@@ -617,3 +641,32 @@ def attest(request: HttpRequest, pk: int, obligation_id: int) -> HttpResponse:
     else:
         messages.error(request, "Give the period and whether the obligation was met.")
     return HttpResponseRedirect(reverse("agreements:detail", args=[pk]))
+
+
+@require_GET
+@errors_as_pages
+def compliance_overview(request: HttpRequest) -> HttpResponse:
+    """The obligations of every agreement in force the reader may see, with this month's
+    compliance and the breach alerts raised to the parties (the coordinator's view)."""
+    actor = actor_of(request)
+    if actor.scopes is not None or not actor.has_role(*OVERSIGHT_ROLES):
+        raise PermissionDenied("Coordinators, administrators and auditors see compliance.")
+    visible = Agreement.objects.visible_to(actor).filter(status__in=IN_FORCE_STATUSES)
+    obligations = list(
+        Obligation.objects.filter(
+            version__agreement__in=visible.values("pk"), version__status=VersionStatus.ACTIVE
+        )
+        .select_related("version__agreement", "party", "counterparty")
+        .order_by("version__agreement__reference", "clause", "pk")
+    )
+    alerts = BreachAlert.objects.visible_to(actor).select_related("obligation__version__agreement")
+    page, numbers = paginate(request, alerts.order_by("-raised_at", "-pk"))
+    return render(
+        request,
+        "agreements/compliance.html",
+        {
+            "obligations": [(o, compliance(o), _month(o)) for o in obligations],
+            "page": page,
+            "page_numbers": numbers,
+        },
+    )

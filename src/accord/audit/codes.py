@@ -66,6 +66,7 @@ class AuditAction(models.TextChoices):
     AGREEMENT_TERMINATED = "agreement.terminated", "Agreement terminated"
     AGREEMENT_EXPIRED = "agreement.expired", "Agreement expired"
     AGREEMENT_REMINDED = "agreement.reminded", "Agreement reminder sent"
+    AGREEMENT_BREACH_ALERTED = "agreement.breach_alerted", "Obligation breach alerted"
     OBLIGATION_ATTESTED = "agreement.obligation_attested", "Obligation attested"
     # consent
     CONSENT_RECORDED = "consent.recorded", "Consent recorded"
@@ -122,6 +123,10 @@ class AuditAction(models.TextChoices):
     CALENDAR_FEED_CREATED = "cases.calendar_feed_created", "Calendar feed address created"
     CALENDAR_FEED_REVOKED = "cases.calendar_feed_revoked", "Calendar feed address revoked"
     CALENDAR_FEED_READ = "cases.calendar_feed_read", "Calendar feed read"
+    PARTNER_EVENT_APPLIED = (
+        "cases.partner_event_applied",
+        "Partner agency's event applied to a client's records",
+    )
 
     # interagency exchange
     EXCHANGE_EVENT_INGESTED = "exchange.event_ingested", "Event received from an agency"

@@ -1,6 +1,7 @@
 """Every change to the defender's case records: clients, cases, charges, court events,
 custody, assignments and parties. Privileged material, conflict checks, ticklers, calendar
-feeds and bulk loading have their own ``actions`` modules, re-exported here.
+feeds, partner agencies' events and bulk loading have their own ``actions`` modules,
+re-exported here.
 
 Clients and parties are people records of the defender (``people.record_person``) with
 their part in each case (``people.set_person_role``), so the office's conflict checks find
@@ -54,6 +55,7 @@ from accord.cases.models import (
     TeamRole,
     Trigger,
 )
+from accord.cases.partners.actions import apply_partner_event
 from accord.cases.privileged.actions import (
     edit_note,
     open_document,
@@ -97,6 +99,7 @@ __all__ = [
     "add_party",
     "add_standard_rules",
     "add_tickler",
+    "apply_partner_event",
     "assign",
     "close_case",
     "complete_tickler",
@@ -688,6 +691,8 @@ def update_event(event: CourtEvent, *, actor: Actor, **values: Any) -> CourtEven
     changed = sorted(k for k, v in cleaned.items() if getattr(event, k) != v)
     for name, value in cleaned.items():
         setattr(event, name, value)
+    if changed:
+        event.sequence += 1
     event.save()
     ticklers.move(event.case, f"event:{event.pk}", timezone.localtime(event.starts_at).date())
     audit(
@@ -734,6 +739,8 @@ def record_event_outcome(
     fail("The outcome is not valid.", errors)
     event.status = outcome
     event.result = cleaned_result
+    event.status_changed_at = timezone.now()
+    event.sequence += 1
     source = f"event:{event.pk}"
     if outcome == EventStatus.CONTINUED:
         assert new_time is not None  # required above for a continuance

@@ -2,13 +2,19 @@
 
 Later apps add their entries to ``NAV``; an entry lists the roles that may use it and,
 where it matters, the kinds of agency whose staff may (``None``: every signed-in person).
+An entry may name a badge: the dotted path of a function counting something waiting for
+the actor (unread notifications), shown next to the label. It is counted only when the
+menu is drawn, one query per page.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property, partial
 
 from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 from accord.core.actors import Actor
 
@@ -19,6 +25,7 @@ class NavEntry:
     url_name: str
     roles: frozenset[str] | None = None
     agency_kinds: frozenset[str] | None = None
+    badge: str | None = None  # dotted path of a function (actor) -> int
 
 
 NAV: list[NavEntry] = [
@@ -28,6 +35,9 @@ NAV: list[NavEntry] = [
     NavEntry("Accounts", "accounts:user-list", frozenset({"agency_admin", "coordinator"})),
     NavEntry("API tokens", "accounts:token-list", frozenset({"agency_admin", "coordinator"})),
     NavEntry("Agreements", "agreements:list"),
+    NavEntry(
+        "Compliance", "agreements:compliance", frozenset({"coordinator", "agency_admin", "auditor"})
+    ),
     NavEntry(
         "Consents",
         "consent:list",
@@ -43,7 +53,7 @@ NAV: list[NavEntry] = [
         frozenset({"attorney", "investigator", "social_worker", "supervisor"}),
         frozenset({"public_defender"}),
     ),
-    NavEntry("Notifications", "exchange:inbox"),
+    NavEntry("Notifications", "exchange:inbox", badge="accord.exchange.inbox.unread_count"),
 ]
 
 
@@ -52,6 +62,12 @@ class NavItem:
     label: str
     url: str
     current: bool
+    count: Callable[[], int] | None = None
+
+    @cached_property
+    def badge(self) -> int:
+        """The number next to the label (0: none); counted when the template asks."""
+        return self.count() if self.count is not None else 0
 
 
 def navigation_for(actor: Actor, path: str) -> list[NavItem]:
@@ -70,5 +86,9 @@ def navigation_for(actor: Actor, path: str) -> list[NavItem]:
         except NoReverseMatch:
             continue
         current = path == url if url == "/" else path.startswith(url)
-        items.append(NavItem(entry.label, url, current))
+        count = None
+        if entry.badge is not None:
+            counter = import_string(entry.badge)
+            count = partial(counter, actor)
+        items.append(NavItem(entry.label, url, current, count))
     return items

@@ -35,6 +35,12 @@ LADDER = (
     ("Justice Coordinating Council", None),
 )
 
+# What the jail and the court tell the defender (MOU-2026-01 §3.2, MOU-2026-02 §2.1). Every
+# event carries the subject's identity, so each term names it: without it, no booking or
+# continuance reaches anyone (``accord demo simulate`` relies on these).
+JAIL_TO_DEFENDER = ("custody", "identity", "charges")
+COURT_TO_DEFENDER = ("identity", "court_events", "case_status")
+
 CLIENTS = {
     "HC-0001": "Jordan Reyes",
     "HC-0002": "Morgan Lee",
@@ -57,7 +63,7 @@ def seed_agreements(*, actor: Actor) -> dict[str, int]:
             "MOU-2026-01",
             [(pd, sam), (a["HCJ"], u["jamie.jailadmin"])],
             [
-                term("3.2", a["HCJ"], pd, ["custody", "identity", "charges"], [DEFENSE]),
+                term("3.2", a["HCJ"], pd, list(JAIL_TO_DEFENDER), [DEFENSE]),
                 term(
                     "3.3", a["HCJ"], pd, ["criminal_history"], [DEFENSE], recipient_role="attorney"
                 ),
@@ -86,7 +92,7 @@ def seed_agreements(*, actor: Actor) -> dict[str, int]:
             "MOU-2026-02",
             [(pd, sam), (a["HCCC"], u["carla.clerk"])],
             [
-                term("2.1", a["HCCC"], pd, ["court_events", "case_status"], [DEFENSE]),
+                term("2.1", a["HCCC"], pd, list(COURT_TO_DEFENDER), [DEFENSE]),
                 term("2.2", pd, a["HCCC"], ["case_status"], [ADJUDICATION]),
             ],
             escalation=LADDER,

@@ -377,5 +377,18 @@ def seed_cases(agencies: dict[str, Any], *, actor: Actor) -> dict[str, int]:
         totals["clients"] += result.clients
         totals["cases"] += result.cases
         totals["events"] += result.events
+    _link_caseload(defender, actor)
     _intakes(agencies, case_types, actor)
     return totals
+
+
+def _link_caseload(defender: Any, actor: Actor) -> None:
+    """Give each loaded client and party a master person of their own, as seeded links: the
+    generated people are distinct by construction, and the model would take minutes for
+    thousands of records. Without a master person a jail's booking cannot find its client,
+    and the assignment subscriptions have no person to follow."""
+    from accord.people.actions import seed_links
+    from accord.people.models import PersonRecord
+
+    pending = PersonRecord.objects.filter(agency=defender, link__isnull=True).order_by("pk")
+    seed_links([[record] for record in pending], actor=actor)

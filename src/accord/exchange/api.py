@@ -8,9 +8,10 @@ cursor of other lists, because a feed reader wants "what is new since I last ask
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
@@ -23,8 +24,10 @@ from accord.directory.models import Agency
 from accord.exchange import actions
 from accord.exchange.models import (
     DeliveryStatus,
+    EmailMode,
     EventType,
     Notification,
+    NotificationPreference,
     Subscription,
     WebhookEndpoint,
 )
@@ -201,21 +204,28 @@ def post_event(request: HttpRequest, body: EventIn) -> tuple[int, Receipt]:
 
 @events_router.post("/batch", response={200: BatchOut, **ERRORS}, operation_id="post_events")
 def post_events(request: HttpRequest, body: BatchIn) -> BatchOut:
-    """Post up to 500 events; each is accepted or rejected on its own (its own transaction)."""
+    """Post up to 500 events; each is accepted (created, or a duplicate of its key's first
+    event) or rejected on its own, in one transaction for the batch."""
     actor, agency = _sender(request)
+    posts = [
+        actions.Post(
+            event_type=item.event_type,
+            payload=item.payload,
+            idempotency_key=item.idempotency_key,
+            occurred_at=item.occurred_at,
+            schema_version=item.schema_version,
+        )
+        for item in body.events
+    ]
     items: list[BatchItem] = []
-    for index, item in enumerate(body.events):
-        try:
-            result = _ingest(actor, agency, item)
-        except AccordError as exc:
-            if isinstance(exc, PermissionDenied):
-                raise
+    for index, result in enumerate(actions.ingest_events(agency, posts, actor=actor)):
+        if isinstance(result, AccordError):
             errors = [
                 FieldProblem(field=e["field"], reason=e["reason"])
-                for e in getattr(exc, "errors", [])
+                for e in getattr(result, "errors", [])
             ]
             items.append(
-                BatchItem(index=index, status="rejected", detail=str(exc.detail), errors=errors)
+                BatchItem(index=index, status="rejected", detail=str(result.detail), errors=errors)
             )
             continue
         status = "created" if result.created else "duplicate"
@@ -424,3 +434,67 @@ def disable_webhook(request: HttpRequest, endpoint_id: int) -> WebhookEndpoint:
     if endpoint is None:
         raise NotFound(f"No webhook {endpoint_id}.")
     return actions.disable_webhook(endpoint, actor=actor)
+
+
+# --- notification preferences -----------------------------------------------------------------
+
+
+class NotificationPreferencesIn(StrictSchema):
+    email_mode: EmailMode = Field(
+        EmailMode.NONE, description="none, immediate (one e-mail each) or digest (daily)"
+    )
+    digest_hour: int | None = Field(
+        None, ge=0, le=23, description="Hour of the daily digest, in the office's time zone"
+    )
+    quiet_from: time | None = None
+    quiet_until: time | None = None
+    phone: str = Field("", max_length=16, description="E.164, e.g. +13125550123")
+    sms_custody: bool = Field(False, description="Text me (content-free) for custody events")
+
+
+class NotificationPreferencesOut(Schema):
+    email_mode: str
+    digest_hour: int | None
+    quiet_from: time | None
+    quiet_until: time | None
+    phone: str
+    sms_custody: bool
+    time_zone: str = Field(description="The office's time zone the digest hour is in")
+
+
+def _preferences_out(pref: NotificationPreference | None) -> NotificationPreferencesOut:
+    return NotificationPreferencesOut(
+        email_mode=pref.email_mode if pref else EmailMode.NONE,
+        digest_hour=pref.digest_hour if pref else None,
+        quiet_from=pref.quiet_from if pref else None,
+        quiet_until=pref.quiet_until if pref else None,
+        phone=pref.phone if pref else "",
+        sms_custody=pref.sms_custody if pref else False,
+        time_zone=settings.TIME_ZONE,
+    )
+
+
+@router.get("/preferences", response={200: NotificationPreferencesOut, **ERRORS})
+def get_preferences(request: HttpRequest) -> NotificationPreferencesOut:
+    """How you are told: e-mail mode, digest hour, quiet hours, custody texts."""
+    actor = _person_only(request)
+    pref = NotificationPreference.objects.filter(user_id=actor.user_id).first()
+    return _preferences_out(pref)
+
+
+@router.put("/preferences", response={200: NotificationPreferencesOut, **ERRORS})
+def put_preferences(
+    request: HttpRequest, body: NotificationPreferencesIn
+) -> NotificationPreferencesOut:
+    """Set how you are told (every field; in-app notifications always arrive)."""
+    actor = _person_only(request)
+    pref = actions.set_preferences(
+        actor=actor,
+        email_mode=body.email_mode,
+        digest_hour=body.digest_hour,
+        quiet_from=body.quiet_from,
+        quiet_until=body.quiet_until,
+        phone=body.phone,
+        sms_custody=body.sms_custody,
+    )
+    return _preferences_out(pref)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
 from typing import Any
 
 from django import forms
@@ -9,6 +10,8 @@ from django import forms
 from accord.core.access import Purpose
 from accord.directory.forms import UswdsForm
 from accord.exchange.actions import event_types
+from accord.exchange.importer import FORMAT_BY_SUFFIX
+from accord.exchange.models import EmailMode
 
 
 def _type_choices() -> list[tuple[str, str]]:
@@ -56,24 +59,80 @@ class SubscriptionForm(UswdsForm):
 class PreferenceForm(UswdsForm):
     """How you want to be told."""
 
-    email = forms.BooleanField(label="Also send me an e-mail for each notification", required=False)
+    email_mode = forms.ChoiceField(
+        label="E-mail",
+        choices=EmailMode.choices,
+        initial=EmailMode.NONE,
+        widget=forms.RadioSelect(attrs={"class": "usa-radio__input"}),
+    )
+    digest_hour = forms.TypedChoiceField(
+        label="Send the daily digest at",
+        choices=[("", "—")] + [(str(h), f"{h:02d}:00") for h in range(24)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.Select(attrs={"class": "usa-select"}),
+        help_text="In the office's time zone. Needed for the daily digest.",
+    )
     quiet_from = forms.TimeField(
         label="Quiet hours from", required=False, help_text="24-hour time, e.g. 22:00"
     )
     quiet_until = forms.TimeField(
         label="Quiet hours until", required=False, help_text="24-hour time, e.g. 07:00"
     )
+    phone = forms.CharField(
+        label="Mobile number for text messages",
+        required=False,
+        max_length=16,
+        widget=forms.TextInput(attrs={"class": "usa-input", "type": "tel", "autocomplete": "tel"}),
+        help_text="International format, e.g. +13125550123.",
+    )
+    sms_custody = forms.BooleanField(
+        label="Text me when a custody event arrives (the text says only that one arrived)",
+        required=False,
+        widget=forms.CheckboxInput(attrs={"class": "usa-checkbox__input"}),
+    )
+
+
+# Content types a browser or client may give an XML file, and those that say nothing.
+XML_TYPES = {"application/xml", "text/xml"}
+UNSPECIFIC_TYPES = {"", "application/octet-stream", "text/plain"}
 
 
 class FeedUploadForm(UswdsForm):
-    """A bulk feed file of the uploader's agency."""
+    """A bulk feed file of the uploader's agency; ``format`` is resolved from the file name
+    when not chosen, and an XML content type must agree with the format."""
 
     file = forms.FileField(
         label="Feed file",
-        help_text="CSV or JSON lines (.jsonl), up to 5 MB; see the column list below.",
+        help_text=(
+            "CSV, JSON lines (.jsonl) or NIEM XML (.xml), up to 5 MB; "
+            "see the columns and elements below."
+        ),
     )
     format = forms.ChoiceField(
         label="Format",
-        choices=[("", "By the file name"), ("csv", "CSV"), ("jsonl", "JSON lines")],
+        choices=[
+            ("", "By the file name"),
+            ("csv", "CSV"),
+            ("jsonl", "JSON lines"),
+            ("xml", "NIEM XML"),
+        ],
         required=False,
     )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        upload = data.get("file")
+        if upload is None:
+            return data
+        suffix = PurePath(str(upload.name or "")).suffix.lower()
+        fmt = data.get("format") or FORMAT_BY_SUFFIX.get(suffix, "csv")
+        data["format"] = fmt
+        kind = str(getattr(upload, "content_type", "") or "").split(";")[0].strip().lower()
+        is_xml = kind in XML_TYPES or kind.endswith("+xml")
+        if fmt == "xml" and not (is_xml or kind in UNSPECIFIC_TYPES):
+            self.add_error("file", f"The file was sent as {kind}, not as XML.")
+        elif fmt != "xml" and is_xml:
+            self.add_error("file", "The file was sent as XML: choose the NIEM XML format.")
+        return data

@@ -1,7 +1,8 @@
-"""Bulk feeds: events from a CSV or JSON-lines file, each row ingested on its own (its own
-transaction), with a report of every rejected row (its line and the reason) while the good
-rows are accepted. Rows carry idempotency keys, so a feed can be re-run safely: rows already
-taken are counted as duplicates, never ingested twice.
+"""Bulk feeds: events from a CSV or JSON-lines file, ingested a chunk at a time (each chunk
+one transaction, :func:`accord.exchange.actions.ingest_bulk`), with a report of every rejected
+row (its line and the reason) while the good rows are accepted. Rows carry idempotency keys,
+so a feed can be re-run safely: rows already taken are counted as duplicates, never ingested
+twice.
 
 CSV columns: ``event_type``, ``idempotency_key``, ``occurred_at`` (ISO 8601 with an offset),
 optional ``schema_version``; payload fields by name (``booking_number``, ``facility``,
@@ -16,17 +17,25 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
+from django.db import DatabaseError
+
 from accord.core.actors import Actor
 from accord.core.errors import AccordError
 from accord.directory.models import Agency
-from accord.exchange.actions import ingest_event
+from accord.exchange.actions import ingest_bulk
+from accord.exchange.bulk import BulkRow
+from accord.people.bulk_linkage import LinkageIndex
 
 LIST_FIELDS = {"charges", "subject.aliases"}
+# Rows per transaction: large enough that a chunk's fixed costs (one Splink prediction, one
+# subscription query, one policy batch per recipient) are spread thin, small enough that a
+# chunk holds SQLite's write lock for a few seconds at most.
+CHUNK_SIZE = 5000
 
 
 @dataclass(frozen=True)
@@ -50,6 +59,8 @@ class Report:
     created: int = 0
     duplicates: int = 0
     rejected: list[Rejected] = field(default_factory=list)
+    notifications: int = 0
+    refusals: int = 0
 
     @property
     def summary(self) -> str:
@@ -115,8 +126,35 @@ def _jsonl_rows(handle: TextIO) -> Iterator[Row | Rejected]:
         )
 
 
+def _xml_rows(handle: TextIO) -> Iterator[Row | Rejected]:
+    """NIEM XML: one ``accord:EventFeed`` document (``accord.exchange.niem``)."""
+    from accord.exchange.niem import feed_rows  # niem imports Row and Rejected from here
+
+    return feed_rows(handle.read())
+
+
+# A format's reader by the name ``--format`` gives; CSV unless another is named.
+READERS: dict[str, Callable[[TextIO], Iterator[Row | Rejected]]] = {
+    "csv": _csv_rows,
+    "jsonl": _jsonl_rows,
+    "xml": _xml_rows,
+}
+# The format a file's name implies when none is named (the command and the upload page).
+FORMAT_BY_SUFFIX = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".xml": "xml"}
+
+
 def rows_of(handle: TextIO, fmt: str) -> Iterable[Row | Rejected]:
-    return _jsonl_rows(handle) if fmt == "jsonl" else _csv_rows(handle)
+    return READERS.get(fmt, _csv_rows)(handle)
+
+
+class FeedStopped(Exception):
+    """A chunk failed as a whole (a database error, not a bad row): nothing of it was
+    written, the chunks before it were. Re-running the file resumes safely."""
+
+    def __init__(self, report: Report, first_line: int, cause: Exception) -> None:
+        super().__init__(f"stopped at line {first_line}: {cause}")
+        self.report = report
+        self.first_line = first_line
 
 
 def _reason(exc: AccordError) -> str:
@@ -126,33 +164,66 @@ def _reason(exc: AccordError) -> str:
     return str(exc.detail)
 
 
-def import_events(rows: Iterable[Row | Rejected], agency: Agency, *, actor: Actor) -> Report:
-    """Ingest every good row; report the bad ones with their line and reason."""
+def _bulk_row(row: Row) -> BulkRow | Rejected:
+    try:
+        occurred_at = datetime.fromisoformat(row.occurred_at)
+    except ValueError:
+        return Rejected(row.line, "occurred_at: an ISO 8601 date and time")
+    if row.schema_version is not None and not isinstance(row.schema_version, int):
+        return Rejected(row.line, "schema_version: a whole number")
+    return BulkRow(
+        row.line, row.event_type, row.idempotency_key, occurred_at, row.payload, row.schema_version
+    )
+
+
+def import_events(
+    rows: Iterable[Row | Rejected],
+    agency: Agency,
+    *,
+    actor: Actor,
+    chunk_size: int = CHUNK_SIZE,
+    index: LinkageIndex | None = None,
+    progress: Callable[[Report], None] | None = None,
+) -> Report:
+    """Ingest every good row, a chunk at a time (each chunk one transaction, through
+    :func:`ingest_bulk`); report the bad ones with their line and reason. With ``index``
+    (every person record in memory, :class:`LinkageIndex`) the subjects of a chunk are
+    linked in one prediction; without, one by one (small uploads)."""
     report = Report()
-    for row in rows:
-        if isinstance(row, Rejected):
-            report.rejected.append(row)
-            continue
+    chunk: list[BulkRow] = []
+
+    def flush() -> None:
         try:
-            occurred_at = datetime.fromisoformat(row.occurred_at)
-        except ValueError:
-            report.rejected.append(Rejected(row.line, "occurred_at: an ISO 8601 date and time"))
-            continue
-        try:
-            result = ingest_event(
-                agency,
-                row.event_type,
-                row.payload,
-                row.idempotency_key,
-                occurred_at,
-                actor=actor,
-                schema_version=row.schema_version,
-            )
+            done = ingest_bulk(chunk, agency, actor=actor, index=index)
         except AccordError as exc:
-            report.rejected.append(Rejected(row.line, _reason(exc)))
+            # Not about one row (e.g. this sender may not post the agency's events): every
+            # row of the chunk is refused for it, as each would have been on its own.
+            report.rejected.extend(Rejected(r.line, _reason(exc)) for r in chunk)
+            chunk.clear()
+            return
+        except DatabaseError as exc:
+            report.rejected.sort(key=lambda r: r.line)
+            raise FeedStopped(report, chunk[0].line, exc) from exc
+        report.created += done.created
+        report.duplicates += done.duplicates
+        report.notifications += done.notifications
+        report.refusals += done.refusals
+        report.rejected.extend(Rejected(line, reason) for line, reason in done.rejected)
+        if index is not None:
+            index.refresh(done.linked_record_ids)
+        chunk.clear()
+        if progress is not None:
+            progress(report)
+
+    for row in rows:
+        parsed = row if isinstance(row, Rejected) else _bulk_row(row)
+        if isinstance(parsed, Rejected):
+            report.rejected.append(parsed)
             continue
-        if result.created:
-            report.created += 1
-        else:
-            report.duplicates += 1
+        chunk.append(parsed)
+        if len(chunk) >= chunk_size:
+            flush()
+    if chunk:
+        flush()
+    report.rejected.sort(key=lambda r: r.line)
     return report

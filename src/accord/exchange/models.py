@@ -217,21 +217,57 @@ class Notification(ProtectedModel):
         return timedelta(seconds=min(30 * 2 ** max(self.attempts - 1, 0), 3600))
 
 
+class EmailMode(models.TextChoices):
+    """How a person's notifications reach their mailbox (stable codes)."""
+
+    NONE = "none", "No e-mail (in the app only)"
+    IMMEDIATE = "immediate", "An e-mail for each notification"
+    DIGEST = "digest", "One daily digest e-mail"
+
+
+# E.164: a plus, a country code that does not start with 0, at most 15 digits in all.
+E164 = r"^\+[1-9][0-9]{6,14}$"
+
+
 class NotificationPreference(ProtectedModel):
-    """How a person wants to be told: always in the app; by e-mail if they ask; e-mails are
-    held during their quiet hours (the in-app notice still arrives at once)."""
+    """How a person wants to be told: always in the app; by e-mail for each notification,
+    in one daily digest, or not at all; e-mails are held during their quiet hours (the
+    in-app notice still arrives at once); optionally a content-free text message for
+    custody events, where time matters most (a client booked into jail)."""
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
     )
-    email = models.BooleanField(default=False)
+    email_mode = models.CharField(max_length=16, choices=EmailMode.choices, default=EmailMode.NONE)
+    # The hour of the daily digest, in the office's time zone (settings.TIME_ZONE).
+    digest_hour = models.PositiveSmallIntegerField(null=True, blank=True)
     quiet_from = models.TimeField(null=True, blank=True)
     quiet_until = models.TimeField(null=True, blank=True)
+    phone = models.CharField(max_length=16, blank=True, default="", help_text="E.164")
+    sms_custody = models.BooleanField(default=False)
 
     objects = RestrictedQuerySet.as_manager()
 
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(email_mode=EmailMode.DIGEST)
+                | Q(digest_hour__isnull=False, digest_hour__lte=23),
+                name="digest_has_an_hour",
+            ),
+            models.CheckConstraint(
+                condition=Q(sms_custody=False) | ~Q(phone=""), name="sms_needs_a_phone"
+            ),
+        ]
+
     def __str__(self) -> str:
         return f"preferences of user {self.user_id}"
+
+    @property
+    def email(self) -> bool:
+        """Whether each notification is e-mailed as it is delivered (the digest and the
+        in-app-only modes say no): what the delivery worker asks."""
+        return self.email_mode == EmailMode.IMMEDIATE
 
     def quiet_ends_at(self, now: Any = None) -> Any:
         """When the current quiet hours end (the next ``quiet_until`` after now)."""
@@ -252,6 +288,62 @@ class NotificationPreference(ProtectedModel):
         if self.quiet_from <= self.quiet_until:
             return self.quiet_from <= t < self.quiet_until
         return t >= self.quiet_from or t < self.quiet_until
+
+    def digest_due_at(self, now: Any = None) -> Any:
+        """The latest digest moment at or before now: today at ``digest_hour`` in the
+        office's time zone, or yesterday's if that hour has not come yet."""
+        assert self.digest_hour is not None
+        moment = timezone.localtime(now)
+        due = moment.replace(hour=self.digest_hour, minute=0, second=0, microsecond=0)
+        if due > moment:
+            due -= timedelta(days=1)  # wall-clock arithmetic: the same hour the day before
+        return due
+
+
+class Digest(ProtectedModel):
+    """One daily digest e-mail to one person. Claiming it is the decision to send: the
+    unique (recipient, due_at) row and the notifications it covers (marked e-mailed) are
+    written in one transaction, so a job run twice, or by two workers, sends it once and
+    no notification is in two digests."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    due_at = models.DateTimeField()
+    items = models.ManyToManyField(Notification, related_name="+", blank=True)
+    count = models.PositiveIntegerField(default=0)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-due_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "due_at"], name="digest_once_per_due")
+        ]
+
+    def __str__(self) -> str:
+        return f"digest {self.pk}"
+
+
+class TextMessage(ProtectedModel):
+    """A content-free text message about one notification (custody events, for those who
+    opted in). Claimed before sending, so it is sent at most once per notification."""
+
+    notification = models.OneToOneField("Notification", on_delete=models.CASCADE, related_name="+")
+    to = models.CharField(max_length=16)
+    claimed_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True, default="")
+
+    objects = RestrictedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-claimed_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"text message {self.pk}"
 
 
 class WebhookEndpoint(ProtectedModel):

@@ -3,7 +3,7 @@ by the policy for the subscriber, their purpose and every data category the even
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from django.db.models import Q
@@ -11,40 +11,74 @@ from django.db.models import Q
 from accord.accounts.identity import actor_for_user
 from accord.core.actors import Actor
 from accord.exchange.models import Event, Subscription
-from accord.policy.engine import Decision, Resource, decide_many
+from accord.policy.engine import Decision, Resource, decide_requests, snapshot
 from accord.policy.vocabulary import PolicyAction
 
 
 def client_key_for(event: Event, recipient_agency_id: int) -> str:
     """The key consents and screens are filed under: the defender's client number when the
     recipient's office holds the person as a client, else the master person."""
-    if event.master_id is not None:
-        from accord.cases.models import Client
+    return client_keys_for([event], {recipient_agency_id})[(event.pk, recipient_agency_id)]
 
-        number = (
-            Client.objects.filter(
-                agency_id=recipient_agency_id, person__link__master_id=event.master_id
-            )
-            .values_list("number", flat=True)
-            .first()
+
+def client_keys_for(
+    events: Sequence[Event], agency_ids: Iterable[int]
+) -> dict[tuple[int, int], str]:
+    """:func:`client_key_for` of every (event, agency), with one query for all of them."""
+    from accord.cases.models import Client
+
+    agencies = set(agency_ids)
+    masters = {e.master_id for e in events if e.master_id is not None}
+    numbers: dict[tuple[int, int], str] = {}
+    if masters and agencies:
+        rows = (
+            Client.objects.filter(agency_id__in=agencies, person__link__master_id__in=masters)
+            .order_by("pk")
+            .values_list("agency_id", "person__link__master_id", "number")
         )
-        if number:
-            return str(number)
-        return f"person-{event.master_id}"
-    return f"case-{event.case_reference}"
+        for agency_id, master_id, number in rows:
+            if number:
+                numbers.setdefault((agency_id, master_id), str(number))
+    keys: dict[tuple[int, int], str] = {}
+    for event in events:
+        for agency_id in agencies:
+            if event.master_id is None:
+                keys[(event.pk, agency_id)] = f"case-{event.case_reference}"
+            else:
+                keys[(event.pk, agency_id)] = numbers.get(
+                    (agency_id, event.master_id), f"person-{event.master_id}"
+                )
+    return keys
 
 
-def subscriptions_for(event: Event) -> list[Subscription]:
-    """Active subscriptions whose person or case is this event's and whose types include it."""
+def subscriptions_for_many(events: Sequence[Event]) -> dict[int, list[Subscription]]:
+    """Per event (by id): the active subscriptions whose person or case is the event's and
+    whose types include it, with one query for all the events."""
+    masters = {e.master_id for e in events if e.master_id is not None}
+    cases = {e.case_reference for e in events if e.case_reference}
     match = Q()
-    if event.master_id is not None:
-        match |= Q(master_id=event.master_id)
-    if event.case_reference:
-        match |= Q(case_reference=event.case_reference)
+    if masters:
+        match |= Q(master_id__in=masters)
+    if cases:
+        match |= Q(case_reference__in=cases)
     if not match:
-        return []
-    rows = Subscription.objects.active().filter(match).select_related("subscriber").order_by("pk")
-    return [s for s in rows if s.covers(event.event_type.code) and s.subscriber.is_active]
+        return {e.pk: [] for e in events}
+    rows = list(
+        Subscription.objects.active().filter(match).select_related("subscriber").order_by("pk")
+    )
+    return {
+        event.pk: [
+            s
+            for s in rows
+            if (
+                (event.master_id is not None and s.master_id == event.master_id)
+                or (bool(event.case_reference) and s.case_reference == event.case_reference)
+            )
+            and s.covers(event.event_type.code)
+            and s.subscriber.is_active
+        ]
+        for event in events
+    }
 
 
 @dataclass(frozen=True)
@@ -68,37 +102,55 @@ class Route:
         return "; ".join(dict.fromkeys(d.explanation() for d in allowed))
 
 
-def route(event: Event, subscriptions: Sequence[Subscription], request_actor: Actor) -> list[Route]:
-    """Decide for each subscription. Actors and client keys are built once per subscriber
-    and agency; a subscriber's later subscriptions are decided only if an earlier one was
-    denied (a person is notified at most once per event)."""
-    routes: list[Route] = []
-    actors: dict[int, Actor] = {}
-    keys: dict[int, str] = {}
-    told: set[int] = set()
-    for sub in subscriptions:
-        if sub.subscriber_id in told:
-            continue
-        recipient = actors.get(sub.subscriber_id)
-        if recipient is None:
-            recipient = actor_for_user(sub.subscriber).within(
-                request_actor.request_id, request_actor.source_ip
+class Router:
+    """Decides events for their subscriptions. Each subscriber's actor and the policy
+    snapshot are built once for all the events routed through one router (a batch); a
+    subscriber's later subscriptions are decided only if an earlier one was denied (a
+    person is notified at most once per event)."""
+
+    def __init__(self, request_actor: Actor) -> None:
+        self.request_actor = request_actor
+        self.actors: dict[int, Actor] = {}
+        self.snap = snapshot()
+
+    def recipient(self, sub: Subscription) -> Actor:
+        found = self.actors.get(sub.subscriber_id)
+        if found is None:
+            found = actor_for_user(sub.subscriber).within(
+                self.request_actor.request_id, self.request_actor.source_ip
             )
-            actors[sub.subscriber_id] = recipient
-        if sub.agency_id not in keys:
-            keys[sub.agency_id] = client_key_for(event, sub.agency_id)
-        resources = [
-            Resource(
-                owner_id=event.source_agency_id,
-                client_key=keys[sub.agency_id],
-                category=category,
-                ref=f"exchange.event:{event.pk}",
-            )
-            for category in event.event_type.categories
-        ]
-        decisions = decide_many(recipient, PolicyAction.NOTIFY, resources, sub.purpose)
-        verdict = Route(sub, recipient, tuple(decisions))
-        if verdict.allowed:
-            told.add(sub.subscriber_id)
-        routes.append(verdict)
-    return routes
+            self.actors[sub.subscriber_id] = found
+        return found
+
+    def route(
+        self,
+        event: Event,
+        subscriptions: Sequence[Subscription],
+        keys: Mapping[tuple[int, int], str],
+    ) -> list[Route]:
+        """``keys``: the client key of (event id, agency id), from :func:`client_keys_for`."""
+        routes: list[Route] = []
+        told: set[int] = set()
+        for sub in subscriptions:
+            if sub.subscriber_id in told:
+                continue
+            recipient = self.recipient(sub)
+            requests = [
+                (
+                    PolicyAction.NOTIFY,
+                    Resource(
+                        owner_id=event.source_agency_id,
+                        client_key=keys[(event.pk, sub.agency_id)],
+                        category=category,
+                        ref=f"exchange.event:{event.pk}",
+                    ),
+                    sub.purpose,
+                )
+                for category in event.event_type.categories
+            ]
+            decisions = decide_requests(recipient, requests, snap=self.snap)
+            verdict = Route(sub, recipient, tuple(decisions))
+            if verdict.allowed:
+                told.add(sub.subscriber_id)
+            routes.append(verdict)
+        return routes

@@ -3,13 +3,17 @@
 Delivery is at-least-once with an idempotent receiver: the inbox is written once per
 notification whatever the retries (a worker killed mid-delivery is retried by the next
 one, and the second attempt finds the inbox already written). E-mail is at-least-once: a
-worker killed between sending and recording it can send one duplicate e-mail.
+worker killed between sending and recording it can send one duplicate e-mail. Daily
+digests are claimed before they are sent (one per person and day, whatever the runs), and
+custody texts at most once per notification.
 """
 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -18,21 +22,34 @@ from django_tasks import task
 
 from accord.core.actors import SYSTEM
 from accord.core.schedule import every
+from accord.exchange import sms
 from accord.exchange.actions import (
+    DIGEST_STALE_AFTER,
+    claim_digest,
+    claim_text,
     complete_delivery,
     defer_email,
+    deliver_in_app,
+    mark_digest_sent,
     mark_emailed,
+    mark_text_sent,
     put_in_inbox,
+    reclaim_stale_digest,
     record_failure,
 )
 from accord.exchange.models import (
     DeliveryStatus,
+    Digest,
+    EmailMode,
     Notification,
     NotificationPreference,
     WebhookDelivery,
 )
 
 logger = logging.getLogger("accord.exchange")
+
+# A digest lists at most this many notifications one by one (then a count of the rest).
+DIGEST_LINES = 50
 
 
 def _email(notification: Notification) -> None:
@@ -52,6 +69,103 @@ def _email(notification: Notification) -> None:
     get_connection().send_messages([message])
 
 
+def _digest_email(digest: Digest) -> EmailMessage:
+    """The daily digest under the same rule as the single e-mail: what kind of event from
+    which agency, when, and where to read it; never names, charges or custody details."""
+    items = list(
+        digest.items.select_related("event__event_type", "event__source_agency").order_by(
+            "delivered_at", "pk"
+        )
+    )
+    kinds = Counter((n.event.event_type.title, n.event.source_agency.name) for n in items)
+    summary = "\n".join(
+        f"- {title}, from {agency}: {count}" for (title, agency), count in sorted(kinds.items())
+    )
+    lines = "\n".join(
+        f"- {timezone.localtime(n.event.occurred_at):%Y-%m-%d %H:%M} {n.event.event_type.title} "
+        f"({n.event.source_agency.short_name}): /exchange/notifications/{n.pk}"
+        for n in items[:DIGEST_LINES]
+    )
+    more = f"\n… and {len(items) - DIGEST_LINES} more.\n" if len(items) > DIGEST_LINES else "\n"
+    body = (
+        f"{len(items)} notification(s) arrived for you in Accord since your last digest:\n\n"
+        f"{summary}\n\nRead them in your Accord notifications (/exchange/):\n{lines}{more}"
+    )
+    subject = f"Accord: your daily digest ({len(items)} notification(s))"
+    return EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [digest.recipient.email])
+
+
+def send_digest(digest_id: int) -> bool:
+    """Send one claimed digest and record it sent. At-least-once like every e-mail: a
+    worker killed between sending and recording leaves it to be sent again."""
+    digest = Digest.objects.select_related("recipient").filter(pk=digest_id).first()
+    if digest is None or digest.sent_at is not None:
+        return False
+    get_connection().send_messages([_digest_email(digest)])
+    mark_digest_sent(digest_id, actor=SYSTEM)
+    return True
+
+
+def send_digests(now: datetime | None = None) -> dict[str, int]:
+    """Send each daily digest that is due (its hour has come in the office's time zone and
+    the person's quiet hours are over), once; and send again those whose worker died after
+    claiming them."""
+    now = now or timezone.now()
+    sent = failed = 0
+    due: list[int] = []
+    prefs = NotificationPreference.objects.filter(email_mode=EmailMode.DIGEST)
+    for pref_id in prefs.values_list("pk", flat=True):
+        digest = claim_digest(pref_id, actor=SYSTEM, now=now)
+        if digest is not None and digest.sent_at is None:
+            due.append(digest.pk)
+    stale = Digest.objects.filter(
+        sent_at__isnull=True, claimed_at__lt=now - DIGEST_STALE_AFTER
+    ).values_list("pk", flat=True)
+    due += [pk for pk in stale if reclaim_stale_digest(pk, actor=SYSTEM, now=now)]
+    for digest_id in due:
+        try:
+            sent += send_digest(digest_id)
+        except Exception as exc:  # one bad mailbox must not stop the others
+            logger.warning("digest %s not sent: %r", digest_id, exc)
+            failed += 1
+    return {"sent": sent, "failed": failed}
+
+
+@every(timedelta(minutes=15))
+@task()
+def send_due_digests() -> dict[str, int]:
+    """The periodic digest run (every 15 minutes, so a digest leaves within a quarter of an
+    hour of its hour)."""
+    return send_digests()
+
+
+def text_custody_event(notification: Notification, pref: NotificationPreference | None) -> str:
+    """Text those who opted in that a custody event arrived: a content-free nudge (the
+    agency, never the person), at most once per notification, not during quiet hours,
+    and only when an SMS backend is configured."""
+    if pref is None or not pref.sms_custody or not pref.phone:
+        return "not wanted"
+    if notification.event.event_type.family != "custody" or pref.quiet_now():
+        return "not texted"
+    if sms.get_backend() is None:
+        return "no SMS backend"
+    text = claim_text(notification.pk, pref.phone, actor=SYSTEM)
+    if text is None:
+        return "already texted"
+    body = (
+        f"Accord: a custody event from {notification.event.source_agency.short_name} "
+        "arrived for you. Sign in to read it."
+    )
+    try:
+        sms.send_sms(pref.phone, body)
+    except Exception as exc:
+        logger.warning("text for notification %s failed: %r", notification.pk, exc)
+        mark_text_sent(text.pk, repr(exc) or "failed", actor=SYSTEM)
+        return "text failed"
+    mark_text_sent(text.pk, "", actor=SYSTEM)
+    return "texted"
+
+
 def deliver(notification_id: int) -> str:
     """One delivery attempt; returns what happened (for the task result and the tests)."""
     notification = (
@@ -69,6 +183,7 @@ def deliver(notification_id: int) -> str:
     try:
         put_in_inbox(notification_id, actor=SYSTEM)
         pref = NotificationPreference.objects.filter(user_id=notification.recipient_id).first()
+        text_custody_event(notification, pref)
         wants_email = pref is not None and pref.email and bool(notification.recipient.email)
         if wants_email and notification.emailed_at is None and pref is not None:
             if pref.quiet_now():
@@ -90,10 +205,73 @@ def deliver(notification_id: int) -> str:
     return "delivered"
 
 
-@task()
+# The inbox is the work someone waits for: delivery tasks go before the rest of the queue
+# (case effects, webhooks, periodic jobs), so a burst of events does not delay the notices.
+DELIVERY_PRIORITY = 10
+
+
+# A delivery task also puts in their inboxes the in-app-only notifications routed just
+# after its own (up to this many ids on), so a burst of single posts reaches the inboxes
+# in a few tasks instead of waiting for a task each; their own tasks then find nothing to
+# do. A primary-key range, so the look-up stays cheap however long the table.
+SWEEP_AHEAD = 500
+
+
+@task(priority=DELIVERY_PRIORITY)
 def deliver_notification(notification_id: int) -> str:
-    """Deliver one notification (in-app, and e-mail if the recipient asked for it)."""
-    return deliver(notification_id)
+    """Deliver one notification (in-app, and e-mail if the recipient asked for it), and the
+    in-app-only ones that follow it (see ``SWEEP_AHEAD``)."""
+    outcome = deliver(notification_id)
+    following = list(
+        Notification.objects.filter(
+            pk__gt=notification_id,
+            pk__lte=notification_id + SWEEP_AHEAD,
+            status=DeliveryStatus.PENDING,
+            delivered_at__isnull=True,
+        )
+        .exclude(recipient_id__in=NotificationPreference.objects.values("user_id"))
+        .values_list("pk", flat=True)
+    )
+    if following:
+        try:
+            deliver_in_app(following, actor=SYSTEM)
+        except Exception as exc:  # they have tasks of their own; this one is done
+            logger.warning("delivering the notifications after %s failed: %r", notification_id, exc)
+    return outcome
+
+
+def deliver_many(notification_ids: Sequence[int]) -> dict[str, int]:
+    """Deliver a batch's notifications: those of recipients without preferences (in-app
+    only) in one transaction, the others one by one through :func:`deliver` (e-mail and
+    the rest). Idempotent like :func:`deliver`: what is delivered stays delivered."""
+    rows = list(
+        Notification.objects.filter(pk__in=notification_ids)
+        .exclude(status__in=[DeliveryStatus.DELIVERED, DeliveryStatus.DEAD])
+        .values_list("pk", "recipient_id")
+    )
+    chose = set(
+        NotificationPreference.objects.filter(
+            user_id__in={recipient for _, recipient in rows}
+        ).values_list("user_id", flat=True)
+    )
+    plain = [pk for pk, recipient in rows if recipient not in chose]
+    done = {"in_app": 0, "one_by_one": 0}
+    try:
+        done["in_app"] = deliver_in_app(plain, actor=SYSTEM)
+    except Exception as exc:
+        logger.warning("batch delivery failed (%r); delivering one by one", exc)
+        chose = {recipient for _, recipient in rows}
+    for pk, recipient in rows:
+        if recipient in chose:
+            deliver(pk)
+            done["one_by_one"] += 1
+    return done
+
+
+@task(priority=DELIVERY_PRIORITY)
+def deliver_notifications(notification_ids: list[int]) -> dict[str, int]:
+    """Deliver the notifications one ingest call routed (a batch): one task, not one each."""
+    return deliver_many(notification_ids)
 
 
 def send_webhook(delivery_id: int) -> str:
@@ -170,3 +348,25 @@ def revalidate_subscriptions() -> dict[str, int]:
     from accord.exchange.actions import revalidate_subscriptions as revalidate
 
     return revalidate(actor=SYSTEM)
+
+
+@task()
+def deliver_notification_batch(notification_ids: list[int]) -> dict[str, int]:
+    """Deliver the notifications of a bulk feed, one task per few hundred (a task row per
+    notification would double the writes of a million-row feed). Each is delivered as
+    :func:`deliver` delivers one, with its own retries."""
+    outcomes: dict[str, int] = {}
+    for notification_id in notification_ids:
+        outcome = deliver(notification_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes
+
+
+@task()
+def deliver_webhook_batch(delivery_ids: list[int]) -> dict[str, int]:
+    """POST a bulk feed's webhook deliveries, each as :func:`send_webhook` sends one."""
+    outcomes: dict[str, int] = {}
+    for delivery_id in delivery_ids:
+        outcome = send_webhook(delivery_id)
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+    return outcomes

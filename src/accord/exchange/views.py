@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -17,7 +18,7 @@ from accord.core.access import access_object
 from accord.core.errors import AccordError, NotFound, PermissionDenied
 from accord.directory.forms import show_errors
 from accord.directory.models import Agency
-from accord.exchange import actions
+from accord.exchange import actions, sms
 from accord.exchange.forms import (
     FeedUploadForm,
     InboxFilterForm,
@@ -157,9 +158,12 @@ def preferences(request: HttpRequest) -> HttpResponse:
     current = NotificationPreference.objects.filter(user_id=actor.user_id or 0).first()
     initial = (
         {
-            "email": current.email,
+            "email_mode": current.email_mode,
+            "digest_hour": current.digest_hour,
             "quiet_from": current.quiet_from,
             "quiet_until": current.quiet_until,
+            "phone": current.phone,
+            "sms_custody": current.sms_custody,
         }
         if current
         else {}
@@ -174,7 +178,10 @@ def preferences(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Preferences saved.")
             return HttpResponseRedirect(reverse("exchange:preferences"))
     return render(
-        request, "exchange/preferences.html", {"form": form}, status=422 if form.errors else 200
+        request,
+        "exchange/preferences.html",
+        {"form": form, "time_zone": settings.TIME_ZONE, "sms_on": sms.get_backend() is not None},
+        status=422 if form.errors else 200,
     )
 
 
@@ -261,25 +268,19 @@ def upload_feed(request: HttpRequest) -> HttpResponse:
         if upload.size > MAX_UPLOAD:
             form.add_error("file", "The file is larger than 5 MB; use accord import events.")
         else:
-            name = str(upload.name or "")
-            fmt = form.cleaned_data["format"] or (
-                "jsonl" if name.endswith((".jsonl", ".ndjson")) else "csv"
-            )
+            fmt = form.cleaned_data["format"]  # the form resolves it from the file name
             text = ""
             try:
                 text = upload.read().decode("utf-8-sig")
             except UnicodeDecodeError:
                 form.add_error("file", "The file is not UTF-8 text.")
-            else:
-                # Rows are ingested while the page waits: bigger feeds go to the command.
-                if text.count("\n") > MAX_ROWS + 1:
-                    form.add_error("file", f"More than {MAX_ROWS} rows; use accord import events.")
-                    text = ""
-            if text:
+            rows = list(rows_of(io.StringIO(text, newline=""), fmt)) if text else []
+            # Rows are ingested while the page waits: bigger feeds go to the command.
+            if len(rows) > MAX_ROWS:
+                form.add_error("file", f"More than {MAX_ROWS} rows; use accord import events.")
+            elif text:
                 agency = Agency.objects.get(pk=actor.agency_id)
-                report = import_events(
-                    rows_of(io.StringIO(text, newline=""), fmt), agency, actor=actor
-                )
+                report = import_events(rows, agency, actor=actor)
     return render(
         request,
         "exchange/upload.html",

@@ -147,15 +147,86 @@ def record_person(
     return record
 
 
+@action
+def record_people(
+    agency: Agency, people: Sequence[Mapping[str, Any]], *, actor: Actor
+) -> list[PersonRecord | InvalidInput]:
+    """Record many people as :func:`record_person` records each (``people``: its keyword
+    values with ``source_id``), in order, for an agency system's batch of events: the
+    records read in one query, the new and changed ones linked together (one scoring call,
+    decided in order) and the audit rows appended at once. Returns per person its record
+    or why it was refused (the others are recorded all the same)."""
+    from accord.audit.chain import Entry, append_many
+
+    _require_writer(agency, actor)
+    known = {
+        r.source_id: r
+        for r in PersonRecord.objects.select_for_update()
+        .filter(
+            agency=agency, source_id__in=[str(p.get("source_id") or "").strip() for p in people]
+        )
+        .prefetch_related("aliases")
+    }
+    results: list[PersonRecord | InvalidInput] = []
+    to_link: dict[int, PersonRecord] = {}
+    to_file: dict[int, tuple[PersonRecord, list[Name]]] = {}
+    entries: list[Entry] = []
+    for person in people:
+        unknown = set(person) - set(RECORD_FIELDS) - {"aliases", "source_id"}
+        cleaned, errors = clean_person(person)
+        errors = [{"field": f, "reason": "unknown field"} for f in sorted(unknown)] + errors
+        if errors:
+            results.append(InvalidInput("The person record is not valid.", errors=errors))
+            continue
+        record, created, changed = _upsert(
+            agency, cleaned, replace_aliases="aliases" in person, known=known, to_file=to_file
+        )
+        entries.append(
+            Entry(
+                actor,
+                AuditAction.PERSON_RECORDED,
+                obj=record,
+                agency_id=agency.pk,
+                details={"created": created, "changed": changed, "source_id": record.source_id},
+            )
+        )
+        if created or changed:
+            to_link[record.pk] = record
+        results.append(record)
+    if to_file:
+        _file(
+            [record for record, _ in to_file.values()],
+            {pk: names for pk, (_, names) in to_file.items()},
+        )
+    append_many(entries)
+    if to_link:
+        records = list(to_link.values())
+        # Scored together (one Splink call for the candidates of all of them), decided in
+        # order as link_records decides, and written in bulk.
+        link_in_bulk(records, linkage.score_many(records, linkage.current_model()), actor=actor)
+    return results
+
+
 def _upsert(
-    agency: Agency, cleaned: CleanPerson, *, replace_aliases: bool
+    agency: Agency,
+    cleaned: CleanPerson,
+    *,
+    replace_aliases: bool,
+    known: dict[str, PersonRecord] | None = None,
+    to_file: dict[int, tuple[PersonRecord, list[Name]]] | None = None,
 ) -> tuple[PersonRecord, bool, list[str]]:
+    """Create or update the record. ``known``: records already read (and locked) by source
+    id, with their aliases, kept current as records are written. ``to_file``: collect the
+    records to file (the caller files them together) instead of filing each now."""
     values = cleaned.values
-    record = (
-        PersonRecord.objects.select_for_update()
-        .filter(agency=agency, source_id=values["source_id"])
-        .first()
-    )
+    if known is not None and values["source_id"] in known:
+        record: PersonRecord | None = known[values["source_id"]]
+    else:
+        record = (
+            PersonRecord.objects.select_for_update()
+            .filter(agency=agency, source_id=values["source_id"])
+            .first()
+        )
     created = record is None
     if record is None:
         record = PersonRecord(agency=agency, source_id=values["source_id"])
@@ -164,7 +235,11 @@ def _upsert(
         setattr(record, name, values[name])
     if created or changed:
         record.save()
-    aliases = [(a.first_name, a.middle_name, a.last_name) for a in record.aliases.all()]
+    aliases = (
+        []  # a new record has none yet
+        if created
+        else [(a.first_name, a.middle_name, a.last_name) for a in record.aliases.all()]
+    )
     if replace_aliases and set(aliases) != set(cleaned.aliases):
         record.aliases.all().delete()
         PersonAlias.objects.bulk_create(
@@ -175,8 +250,16 @@ def _upsert(
         )
         aliases = list(cleaned.aliases)
         changed.append("aliases")
-    if created or changed:
+    if (created or changed) and to_file is not None:
+        to_file[record.pk] = (record, _names_of(record, aliases))
+    elif created or changed:
         _file([record], {record.pk: _names_of(record, aliases)})
+    if known is not None:
+        # The prefetched aliases went stale if they were replaced: read them afresh next time.
+        if "aliases" in changed:
+            known.pop(record.source_id, None)
+        else:
+            known[record.source_id] = record
     return record, created, changed
 
 
@@ -391,11 +474,12 @@ def _open_review(record: PersonRecord, other_id: int, score: linkage.Scored, act
 def link_records(records: Sequence[PersonRecord], *, actor: Actor) -> LinkSummary:
     """Link records to master persons with the trained model: a sure match joins its
     person, an uncertain one also opens a review, and no match makes a new person. A pair a
-    person has split is never linked again."""
+    person has split is never linked again. The records are scored together (one Splink
+    call) and decided in order, so a record joins the person of one linked before it."""
     summary = LinkSummary()
-    model = linkage.current_model()
+    scores = linkage.score_many(records, linkage.current_model())
     for record in records:
-        scored = linkage.score_candidates(record, model)
+        scored = scores[record.pk]
         splits = _split_pairs([record.pk])
         masters = dict(
             PersonLink.objects.filter(record_id__in=[s.other_id for s in scored]).values_list(
@@ -870,3 +954,161 @@ def decide_hit(hit: ConflictHit, decision: str, *, actor: Actor, note: str = "")
         },
     )
     return hit
+
+
+@dataclass
+class _BulkLinks:
+    """What :func:`link_in_bulk` decided before writing: each record's existing master, or
+    the earlier record of the batch whose new person it joins, or a new person."""
+
+    joined: dict[int, int] = field(default_factory=dict)  # record -> master
+    follows: dict[int, int] = field(default_factory=dict)  # record -> founding record
+    founders: list[int] = field(default_factory=list)  # in order; each a new person
+    founding: set[int] = field(default_factory=set)
+    best: dict[int, linkage.Scored] = field(default_factory=dict)
+    reviews: dict[tuple[int, int], linkage.Scored] = field(default_factory=dict)
+
+    def person_of(self, record_id: int, masters: Mapping[int, int]) -> tuple[str, int] | None:
+        if record_id in self.joined:
+            return ("m", self.joined[record_id])
+        if record_id in self.follows:
+            return ("r", self.follows[record_id])
+        if record_id in self.founding:
+            return ("r", record_id)
+        if record_id in masters:
+            return ("m", masters[record_id])
+        return None
+
+
+def _decide_bulk(
+    records: Sequence[PersonRecord],
+    scores: Mapping[int, Sequence[linkage.Scored]],
+    masters: Mapping[int, int],
+) -> _BulkLinks:
+    """Decide each record in order as :func:`link_records` does (records earlier in the
+    batch count as linked)."""
+    plan = _BulkLinks()
+    for record in records:
+        best: linkage.Scored | None = None
+        best_person: tuple[str, int] | None = None
+        for score in scores.get(record.pk, ()):
+            person = plan.person_of(score.other_id, masters)
+            if person is None:
+                continue
+            if score.match_probability >= linkage.LINK_THRESHOLD and best is None:
+                best, best_person = score, person
+            elif score.match_probability >= linkage.REVIEW_THRESHOLD and person != best_person:
+                pair = (min(record.pk, score.other_id), max(record.pk, score.other_id))
+                plan.reviews.setdefault(pair, score)
+        if best is None or best_person is None:
+            plan.founders.append(record.pk)
+            plan.founding.add(record.pk)
+            continue
+        plan.best[record.pk] = best
+        kind, value = best_person
+        (plan.joined if kind == "m" else plan.follows)[record.pk] = value
+    return plan
+
+
+@action
+def link_in_bulk(
+    records: Sequence[PersonRecord],
+    scores: Mapping[int, Sequence[linkage.Scored]],
+    *,
+    actor: Actor,
+) -> dict[int, int]:
+    """Link many records at once from scores computed for all of them together (a bulk
+    feed, :class:`accord.people.bulk_linkage.LinkageIndex`), deciding each as
+    :func:`link_records` does and in the order given: a sure match joins its person (a
+    record earlier in the batch counts), uncertain pairs open reviews, no match makes a new
+    person. Records in a pair a person has split are linked one by one by
+    :func:`link_records`, which knows the splits. Returns record id → master person id."""
+    from accord.audit.chain import Entry, append_many
+
+    split_ids = {pk for pair in _split_pairs([r.pk for r in records]) for pk in pair}
+    careful = [r for r in records if r.pk in split_ids]
+    plain = [r for r in records if r.pk not in split_ids]
+    PersonLink.objects.filter(record_id__in=[r.pk for r in plain]).delete()
+    others = {s.other_id for r in plain for s in scores.get(r.pk, ())}
+    masters = dict(
+        PersonLink.objects.filter(record_id__in=list(others)).values_list("record_id", "master_id")
+    )
+    plan = _decide_bulk(plain, scores, masters)
+    created = MasterPerson.objects.bulk_create([MasterPerson() for _ in plan.founders])
+    new_master = {pk: m.pk for pk, m in zip(plan.founders, created, strict=True)}
+    result = {**plan.joined, **new_master}
+    result.update({pk: new_master[founder] for pk, founder in plan.follows.items()})
+    links = [
+        PersonLink(
+            record=record,
+            master_id=result[record.pk],
+            method=LinkMethod.SINGLE if best is None else LinkMethod.MODEL,
+            match_weight=None if best is None else best.match_weight,
+            match_probability=None if best is None else best.match_probability,
+            agreed_fields=[] if best is None else best.agreed,
+            linked_to_id=None if best is None else best.other_id,
+            linked_by=actor.label,
+        )
+        for record in plain
+        for best in [plan.best.get(record.pk)]
+    ]
+    PersonLink.objects.bulk_create(links, batch_size=2000)
+    existing = set(
+        MatchReview.objects.filter(
+            record_a_id__in=[a for a, _b in plan.reviews],
+            record_b_id__in=[b for _a, b in plan.reviews],
+        ).values_list("record_a_id", "record_b_id")
+    )
+    opened = MatchReview.objects.bulk_create(
+        [
+            MatchReview(
+                record_a_id=a,
+                record_b_id=b,
+                match_weight=s.match_weight,
+                match_probability=s.match_probability,
+                agreed_fields=s.agreed,
+                comparison=s.levels,
+            )
+            for (a, b), s in plan.reviews.items()
+            if (a, b) not in existing
+        ],
+        batch_size=2000,
+    )
+    agency_of = {r.pk: r.agency_id for r in records}
+    entries = [
+        Entry(
+            actor,
+            AuditAction.MATCH_REVIEW_OPENED,
+            obj=review,
+            agency_id=agency_of.get(review.record_a_id, agency_of.get(review.record_b_id)),
+            details={
+                "record_a": review.record_a_id,
+                "record_b": review.record_b_id,
+                "probability": review.match_probability,
+            },
+        )
+        for review in opened
+    ]
+    entries += [
+        Entry(
+            actor,
+            AuditAction.PERSON_LINKED,
+            obj=link.record,
+            agency_id=link.record.agency_id,
+            details={
+                "master": link.master_id,
+                "method": link.method,
+                "probability": link.match_probability,
+                "agreed": link.agreed_fields,
+            },
+        )
+        for link in links
+    ]
+    append_many(entries)
+    for record in careful:
+        link_records([record], actor=actor)
+    if careful:
+        result.update(
+            PersonLink.objects.filter(record__in=careful).values_list("record_id", "master_id")
+        )
+    return result

@@ -14,6 +14,7 @@ Tuned for recall (a missed conflict is an ethics failure; a false hit costs a gl
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -179,53 +180,59 @@ def _compare(
     return best
 
 
-def score_record(
-    party: Party,
-    query: Name,
-    match_data: str,
-    cache: dict[str, tuple[float, str]] | None = None,
-) -> tuple[float, str, str, float] | None:
-    """(score 0-100, explanation, matched name, name score 0-1) of one record, or None if
-    not a hit.
-    ``cache`` keeps name comparisons across the records of one look-up: namesakes are most
-    of the candidates of a common name, and their names compare the same."""
-    head, *encoded = match_data.split("|")
-    dob = _parse_dob(head)
-    dob_score, dob_words = compare_dobs(party.date_of_birth, dob)
-    orders = _orders(query)
-    if dob_score == 0.0 and not any(_near_exact(orders, text) for text in encoded):
-        # Unrelated dates of birth: only a (nearly) identical name is a hit, and this
-        # cheap test lets through every name that could be one (most namesakes of a
-        # common name are rejected here without a full comparison).
-        return None
-    best_name, best_words, best_matched = 0.0, "", ""
-    for index, text in enumerate(encoded):
-        compared = cache.get(text) if cache is not None else None
-        if compared is None:
-            first, middle, last = [*text.split("\t"), "", ""][:3]
-            compared = _compare(orders, (first, middle, last))
-            if cache is not None:
-                cache[text] = compared
-        score, words = compared
-        if score > best_name:
-            best_name, best_matched = score, text
-            best_words = f"{words} (alias)" if index else words
-    if best_name < WEAK_NAME_THRESHOLD:
-        return None
-    if dob_score is None:
-        hit = best_name >= NAME_THRESHOLD
-        total = best_name * 0.85
-    else:
-        if dob_score == 0.0:
-            hit = best_name >= DIFFERENT_DOB_NAME_THRESHOLD
+class Scorer:
+    """Scores the candidates of one look-up. What repeats among them is worked out once:
+    a common name's candidates share dates of birth (those found by the DOB keys) and
+    names (its namesakes), so DOB and name comparisons are kept per look-up."""
+
+    def __init__(self, party: Party, query: Name) -> None:
+        self.party = party
+        self.orders = _orders(query)
+        self._dobs: dict[str, tuple[float | None, str]] = {}
+        self._names: dict[str, tuple[float, str]] = {}
+
+    def score(self, match_data: str) -> tuple[float, str, str, float] | None:
+        """(score 0-100, explanation, matched name, name score 0-1) of one record, or None
+        if it is not a hit."""
+        head, *encoded = match_data.split("|")
+        compared_dobs = self._dobs.get(head)
+        if compared_dobs is None:
+            compared_dobs = self._dobs[head] = compare_dobs(
+                self.party.date_of_birth, _parse_dob(head)
+            )
+        dob_score, dob_words = compared_dobs
+        orders = self.orders
+        if dob_score == 0.0 and not any(_near_exact(orders, text) for text in encoded):
+            # Unrelated dates of birth: only a (nearly) identical name is a hit, and this
+            # cheap test lets through every name that could be one (most namesakes of a
+            # common name are rejected here without a full comparison).
+            return None
+        best_name, best_words, best_matched = 0.0, "", ""
+        for index, text in enumerate(encoded):
+            compared = self._names.get(text)
+            if compared is None:
+                first, middle, last = [*text.split("\t"), "", ""][:3]
+                compared = self._names[text] = _compare(orders, (first, middle, last))
+            score, words = compared
+            if score > best_name:
+                best_name, best_matched = score, text
+                best_words = f"{words} (alias)" if index else words
+        if best_name < WEAK_NAME_THRESHOLD:
+            return None
+        if dob_score is None:
+            hit = best_name >= NAME_THRESHOLD
+            total = best_name * 0.85
         else:
-            hit = best_name >= NAME_THRESHOLD or dob_score >= DOB_SUPPORT
-        total = 0.6 * best_name + 0.4 * dob_score
-    if not hit:
-        return None
-    explanation = f"{best_words} + {dob_words}"
-    matched = " ".join(p for p in best_matched.split("\t") if p)
-    return round(total * 100, 1), explanation, matched, best_name
+            if dob_score == 0.0:
+                hit = best_name >= DIFFERENT_DOB_NAME_THRESHOLD
+            else:
+                hit = best_name >= NAME_THRESHOLD or dob_score >= DOB_SUPPORT
+            total = 0.6 * best_name + 0.4 * dob_score
+        if not hit:
+            return None
+        explanation = f"{best_words} + {dob_words}"
+        matched = " ".join(p for p in best_matched.split("\t") if p)
+        return round(total * 100, 1), explanation, matched, best_name
 
 
 def _near_exact(orders: tuple[tuple[str, str, str], tuple[str, str, str]], text: str) -> bool:
@@ -278,28 +285,22 @@ def candidates(agency_id: int, keys: dict[str, set[str]]) -> list[tuple[int, str
     one query, answered from the (agency, kind, value, record) index."""
     if not keys:
         return []
+    if connection.vendor == "postgresql":
+        return _postgresql_candidates(agency_id, keys)
     from accord.people.models import PersonKey, PersonRecord
 
     key_table = connection.ops.quote_name(PersonKey._meta.db_table)
     record_table = connection.ops.quote_name(PersonRecord._meta.db_table)
-    # One indexed range per kind (UNION), which both SQLite and PostgreSQL answer from the
-    # (agency, kind, value, record) index; an OR of the kinds made SQLite scan the agency.
+    # One indexed range per kind (UNION), answered from the (agency, kind, value, record)
+    # index; an OR of the kinds made SQLite scan the agency.
     selects = []
     params: list[Any] = []
-    postgres = connection.vendor == "postgresql"
-    values_params: list[Any]
     for kind, values in sorted(keys.items()):
-        if postgres:
-            # One array parameter: the same statement text whatever the number of values.
-            condition, values_params = "value = ANY(%s)", [sorted(values)]
-        else:
-            condition = f"value IN ({', '.join(['%s'] * len(values))})"
-            values_params = sorted(values)
         selects.append(
             f"SELECT record_id FROM {key_table} "  # noqa: S608 - placeholders only
-            f"WHERE agency_id = %s AND kind = %s AND {condition}"
+            f"WHERE agency_id = %s AND kind = %s AND value IN ({', '.join(['%s'] * len(values))})"
         )
-        params += [agency_id, kind, *values_params]
+        params += [agency_id, kind, *sorted(values)]
     sql = (
         f"SELECT id, match_data FROM {record_table} WHERE id IN ("  # noqa: S608
         + " UNION ".join(selects)
@@ -310,15 +311,48 @@ def candidates(agency_id: int, keys: dict[str, set[str]]) -> list[tuple[int, str
         return [(int(row[0]), str(row[1])) for row in cursor.fetchall()]
 
 
+# PostgreSQL: one statement text whatever the keys — the (kind, value) pairs go in two
+# arrays, joined to the index one pair at a time — prepared once per connection, so a
+# look-up is one round trip that the server neither parses nor plans again. (Django turns
+# psycopg's automatic preparation off, for connection poolers in transaction mode; a
+# named PREPARE needs a session of its own too, which is how Accord connects.)
+_PREPARED = "accord_person_candidates"
+_prepared_on: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+def _postgresql_candidates(agency_id: int, keys: dict[str, set[str]]) -> list[tuple[int, str]]:
+    from accord.people.models import PersonKey, PersonRecord
+
+    pairs = sorted((kind, value) for kind, values in keys.items() for value in values)
+    with connection.cursor() as cursor:
+        session = connection.connection
+        if session not in _prepared_on:
+            key_table = connection.ops.quote_name(PersonKey._meta.db_table)
+            record_table = connection.ops.quote_name(PersonRecord._meta.db_table)
+            cursor.execute(
+                f"PREPARE {_PREPARED} (bigint, text[], text[]) AS "  # noqa: S608 - no input
+                f"SELECT r.id, r.match_data FROM {record_table} r WHERE r.id IN ("
+                f"SELECT k.record_id FROM unnest($2::text[], $3::text[]) AS q(kind, value) "
+                f"JOIN {key_table} k "
+                "ON k.agency_id = $1 AND k.kind = q.kind AND k.value = q.value)"
+            )
+            _prepared_on.add(session)
+        cursor.execute(
+            f"EXECUTE {_PREPARED} (%s, %s, %s)",
+            [agency_id, [kind for kind, _ in pairs], [value for _, value in pairs]],
+        )
+        return [(int(row[0]), str(row[1])) for row in cursor.fetchall()]
+
+
 def find_matches(agency_id: int, party: Party, *, limit: int = MAX_HITS) -> list[Match]:
     """The agency's records that may be ``party``, best first (at most ``limit``)."""
     query = party.name
     if not joined(query.last):
         return []
     found = []
-    cache: dict[str, tuple[float, str]] = {}
+    scorer = Scorer(party, query)
     for record_id, match_data in candidates(agency_id, query_keys(query, party.date_of_birth)):
-        scored = score_record(party, query, match_data, cache)
+        scored = scorer.score(match_data)
         if scored is not None:
             found.append(Match(record_id, *scored))
     found.sort(key=lambda m: (-m.score, m.record_id))

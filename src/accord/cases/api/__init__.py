@@ -12,6 +12,6 @@ from ninja import Router
 router = Router(tags=["cases"])
 
 # The operations register themselves on the router when their modules load.
-from accord.cases.api import records, privileged, work  # noqa: E402, F401, I001
+from accord.cases.api import records, privileged, work, partners  # noqa: E402, F401, I001
 
 __all__ = ["router"]

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accord.audit.chain import append as audit
 from accord.audit.codes import AuditAction
 from accord.cases.access import reads_cases_of
-from accord.cases.models import CalendarFeed, CourtEvent, EventStatus
+from accord.cases.models import CalendarFeed, CourtEvent
 from accord.core.actions import action
 from accord.core.actors import Actor
 from accord.core.errors import ActionRefused, NotFound, PermissionDenied
@@ -27,7 +27,9 @@ FEED_FUTURE = timedelta(days=366)
 
 
 def feed_events(owner: Actor) -> list[CourtEvent]:
-    """The owner's own cases' settings (those they are assigned to), read through access."""
+    """The owner's own cases' settings (those they are assigned to), read through access.
+    Continued and cancelled settings stay in the feed, marked cancelled, so a calendar
+    program that already holds them replaces them rather than keeping a stale court date."""
     if owner.user_id is None:
         return []
     now = timezone.now()
@@ -37,9 +39,8 @@ def feed_events(owner: Actor) -> list[CourtEvent]:
             case__in=_own_cases(owner),
             starts_at__gte=now - FEED_PAST,
             starts_at__lte=now + FEED_FUTURE,
-            status__in=[EventStatus.SCHEDULED, EventStatus.HELD],
         )
-        .select_related("case__court")
+        .select_related("case__court", "continued_to")
         .order_by("starts_at", "pk")
     )
 

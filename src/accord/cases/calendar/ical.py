@@ -47,9 +47,10 @@ def _stamp(value: datetime) -> str:
 
 
 def render(events: Iterable[CourtEvent], name: str) -> str:
-    """The calendar of ``events`` (with their case and court loaded). Only what a calendar
-    program needs: the kind of setting, the case number, the court and courtroom — no
-    client name and nothing privileged, since calendars sync to other services."""
+    """The calendar of ``events`` (with their case, court and continuation loaded). Only
+    what a calendar program needs: the kind of setting, the case number, the court and
+    courtroom — no client name and nothing privileged, since calendars sync to other
+    services."""
     now = _stamp(timezone.now())
     lines = [
         "BEGIN:VCALENDAR",
@@ -62,17 +63,27 @@ def render(events: Iterable[CourtEvent], name: str) -> str:
     for event in events:
         court = event.case.court
         where = court.name + (f", {event.courtroom}" if event.courtroom else "")
+        summary = f"{event.get_kind_display()} · {event.case.number}"
+        description = f"Court date in case {event.case.number} ({court.short_name})."
+        off = event.status in (EventStatus.CONTINUED, EventStatus.CANCELLED)
+        if event.status == EventStatus.CONTINUED:
+            summary = f"Continued: {summary}"
+            if event.continued_to is not None:
+                moved = timezone.localtime(event.continued_to.starts_at)
+                description += f" Continued to {moved:%Y-%m-%d %H:%M}."
+        elif event.status == EventStatus.CANCELLED:
+            summary = f"Cancelled: {summary}"
         lines += [
             "BEGIN:VEVENT",
             f"UID:court-event-{event.pk}@accord",
+            f"SEQUENCE:{event.sequence}",
             f"DTSTAMP:{now}",
             f"DTSTART:{_stamp(event.starts_at)}",
             f"DTEND:{_stamp(event.starts_at + DEFAULT_LENGTH)}",
-            f"SUMMARY:{_escape(f'{event.get_kind_display()} · {event.case.number}')}",
+            f"SUMMARY:{_escape(summary)}",
             f"LOCATION:{_escape(where)}",
-            "DESCRIPTION:"
-            + _escape(f"Court date in case {event.case.number} ({court.short_name})."),
-            "STATUS:" + ("CONFIRMED" if event.status != EventStatus.CANCELLED else "CANCELLED"),
+            f"DESCRIPTION:{_escape(description)}",
+            "STATUS:" + ("CANCELLED" if off else "CONFIRMED"),
             f"LAST-MODIFIED:{_stamp(event.updated_at)}",
             "END:VEVENT",
         ]

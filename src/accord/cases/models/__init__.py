@@ -1,6 +1,7 @@
 """The cases app's models: reference data (``reference``), case records (``records``),
 conflict checks of cases (``conflicts``), privileged material (``privileged``), ticklers
-(``deadlines``) and calendar feeds (``calendar``)."""
+(``deadlines``), calendar feeds (``calendar``) and what partner agencies' events changed
+(``partners``)."""
 
 from accord.cases.models.calendar import CalendarFeed
 from accord.cases.models.conflicts import (
@@ -17,6 +18,7 @@ from accord.cases.models.deadlines import (
     TicklerStatus,
     Trigger,
 )
+from accord.cases.models.partners import CHANGED, PartnerChange, PartnerUpdate
 from accord.cases.models.privileged import (
     PRIVILEGED_LABEL,
     CaseNote,
@@ -44,6 +46,7 @@ from accord.cases.models.records import (
 from accord.cases.models.reference import CaseType
 
 __all__ = [
+    "CHANGED",
     "DISPOSITION_GROUPS",
     "PRIVILEGED_LABEL",
     "VALUED_TRIGGERS",
@@ -68,6 +71,8 @@ __all__ = [
     "EventKind",
     "EventStatus",
     "NoteKind",
+    "PartnerChange",
+    "PartnerUpdate",
     "Party",
     "TeamRole",
     "Tickler",

@@ -103,6 +103,10 @@ class CustodyStatus(ProtectedModel):
         max_length=200, blank=True, default="", help_text="e.g. cash only, no bond, ROR"
     )
     released_on = models.DateField(null=True, blank=True)
+    # Set when the jail's events keep this spell: its booking, and when the newest event
+    # that changed it happened (an older event arriving late must not undo a newer one).
+    booking_number = models.CharField(max_length=80, blank=True, default="")
+    changed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CustodyStatusQuerySet.as_manager()
@@ -342,6 +346,12 @@ class CourtEvent(ProtectedModel):
     continued_to = models.ForeignKey(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # When the status was last decided (the court's event time, or the moment a person
+    # recorded it): an older court event arriving late does not overwrite it.
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    # RFC 5545 SEQUENCE: raised whenever the time or status changes, so calendar programs
+    # replace their copy of the setting instead of keeping a stale one.
+    sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -31,6 +31,7 @@ from accord.cases.models import (
     CourtEvent,
     CustodyStatus,
     Document,
+    PartnerUpdate,
     Party,
     TeamRole,
     Tickler,
@@ -105,15 +106,30 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     team = list(
         Assignment.objects.filter(case=case).select_related("staff__user").order_by("-starts_on")
     )
+    custody = (
+        CustodyStatus.objects.filter(client_id=case.client_id).order_by("-in_custody_since").first()
+    )
+    updates = _partner_updates(actor, case)
+    sources = _event_sources(updates)
+    events = list(CourtEvent.objects.filter(case=case).order_by("starts_at", "pk"))
+    for event in events:
+        event.partner_source = sources.get(event.pk)  # type: ignore[attr-defined]
     context = {
         "case": case,
         "charges": list(Charge.objects.filter(case=case).order_by("position")),
-        "events": list(CourtEvent.objects.filter(case=case).order_by("starts_at", "pk")),
+        "events": events,
         "parties": list(Party.objects.present().filter(case=case).select_related("person")),
         "team": team,
-        "custody": CustodyStatus.objects.filter(client_id=case.client_id)
-        .order_by("-in_custody_since")
-        .first(),
+        "custody": custody,
+        "custody_source": next(
+            (
+                u
+                for u in updates
+                if custody is not None and u.custody_id == custody.pk and u.changed
+            ),
+            None,
+        ),
+        "partner_updates": updates,
         "ticklers": list(
             Tickler.objects.filter(case=case).order_by(
                 F("closed_at").asc(nulls_first=True), "due_on", "pk"
@@ -133,6 +149,30 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["notes"] = list(CaseNote.objects.visible_to(actor).filter(case=case))
         context["documents"] = list(Document.objects.visible_to(actor).filter(case=case))
     return render(request, "cases/case_detail.html", context)
+
+
+# The case page shows the newest partner updates; the full history is in the audit log.
+PARTNER_UPDATES_SHOWN = 20
+
+
+def _partner_updates(actor: Actor, case: Case) -> list[PartnerUpdate]:
+    """What partner agencies' events did to this case and its client's custody, newest
+    first, each with its source and clause."""
+    return list(
+        PartnerUpdate.objects.visible_to(actor)
+        .filter(Q(case=case) | Q(client_id=case.client_id, case__isnull=True))
+        .select_related("source_agency")
+        .order_by("-occurred_at", "-pk")[:PARTNER_UPDATES_SHOWN]
+    )
+
+
+def _event_sources(updates: list[PartnerUpdate]) -> dict[int, PartnerUpdate]:
+    """For each court setting a partner event changed, the newest such change."""
+    sources: dict[int, PartnerUpdate] = {}
+    for update in updates:
+        if update.court_event_id is not None and update.changed:
+            sources.setdefault(update.court_event_id, update)
+    return sources
 
 
 @require_http_methods(["GET", "POST"])

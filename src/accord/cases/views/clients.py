@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -34,11 +35,13 @@ from accord.cases.models import (
     Tickler,
     TicklerStatus,
 )
+from accord.cases.partners.shared import shared_about
 from accord.cases.views.common import errors_as_pages, form_page, page_of, reader
 from accord.core.access import access_object
 from accord.core.actors import Actor
 from accord.core.errors import PermissionDenied
 from accord.directory.models import Agency
+from accord.policy.actions import record_disclosures
 
 
 @require_GET
@@ -172,11 +175,26 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_open": opens_cases_of(actor) is not None,
             "can_change": may_change_client(client, actor),
             "today": timezone.localdate(),
-            # What partner agencies shared about the client arrives through the policy
-            # decision point (issues 3 and exchange); nothing is shared yet.
-            "shared": [],
+            **_shared(request, client, cases, actor),
         },
     )
+
+
+SHARED_PAGE_SIZE = 10
+
+
+def _shared(
+    request: HttpRequest, client: Client, cases: list[Case], actor: Actor
+) -> dict[str, Any]:
+    """One page of what partner agencies shared about the client, each item with its
+    clause; what the page shows is disclosed now, and recorded (docs/policy.md)."""
+    paginator = Paginator(shared_about(client, cases, actor), SHARED_PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    numbers = list(paginator.get_elided_page_range(page.number, on_each_side=1, on_ends=1))
+    shown = [d for item in page.object_list for d in item.decisions]
+    if shown:
+        record_disclosures(shown, actor=actor)
+    return {"page": page, "page_numbers": numbers}
 
 
 def _client_for_change(request: HttpRequest, pk: int) -> tuple[Actor, Client]:

@@ -27,7 +27,8 @@ def test_it_enqueues_each_job_once_per_interval():
     first = enqueue_due_jobs(actor=SYSTEM, now=now)
     assert {CHECKPOINT, UPKEEP} <= set(first)
     queued = DBTaskResult.objects.count()
-    assert enqueue_due_jobs(actor=SYSTEM, now=now + timedelta(minutes=30)) == []
+    # The shortest interval is the digest run's 15 minutes.
+    assert enqueue_due_jobs(actor=SYSTEM, now=now + timedelta(minutes=10)) == []
     assert DBTaskResult.objects.count() == queued
     later = enqueue_due_jobs(actor=SYSTEM, now=now + timedelta(hours=1, seconds=1))
     assert CHECKPOINT in later

@@ -47,8 +47,7 @@ def routed(county):
 
 
 def test_it_enqueues_one_delivery_task_in_the_ingest_transaction(routed):
-    task = DBTaskResult.objects.get()
-    assert task.task_path.endswith("deliver_notification")
+    task = DBTaskResult.objects.get(task_path__endswith="deliver_notification")
     assert task.args_kwargs["args"] == [routed.pk]
     assert routed.status == DeliveryStatus.PENDING
 

@@ -102,10 +102,13 @@ def test_it_subscribes_from_the_page_and_shows_errors_next_to_fields(county):
 
 def test_it_saves_preferences(county):
     attorney = as_(county.defender_attorney)
-    half = attorney.post("/exchange/preferences", {"email": "on", "quiet_from": "22:00"})
+    half = attorney.post(
+        "/exchange/preferences", {"email_mode": "immediate", "quiet_from": "22:00"}
+    )
     assert half.status_code == 422
     attorney.post(
-        "/exchange/preferences", {"email": "on", "quiet_from": "22:00", "quiet_until": "07:00"}
+        "/exchange/preferences",
+        {"email_mode": "immediate", "quiet_from": "22:00", "quiet_until": "07:00"},
     )
     assert NotificationPreference.objects.get().email
 

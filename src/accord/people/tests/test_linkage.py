@@ -17,7 +17,14 @@ from accord.people.actions import (
     split_off_record,
     undo_merge,
 )
-from accord.people.models import LinkMethod, MasterMerge, MatchReview, PersonLink, ReviewStatus
+from accord.people.models import (
+    LinkMethod,
+    MasterMerge,
+    MatchReview,
+    PersonLink,
+    PersonRecord,
+    ReviewStatus,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +169,45 @@ def test_an_update_relinks_and_an_unchanged_record_does_not(county):
     assert AuditEvent.objects.filter(action=AuditAction.PERSON_LINKED).count() == links + 1
     record.refresh_from_db()
     assert record.first_name == "Johnny"
+
+
+def test_a_batch_finds_each_records_candidates_as_a_look_up_of_its_own(county):
+    from accord.directory.models import Agency
+    from accord.people import linkage, matching
+    from accord.people.actions import record_people
+    from accord.people.keys import query_keys
+
+    record_person(county.agencies["defender"], "D-1", actor=SYSTEM, **JOHN)
+    record_person(
+        county.agencies["defender"], "D-2", actor=SYSTEM, first_name="Mary", last_name="Smith"
+    )
+    recorded = record_people(
+        county.agencies["jail"],
+        [
+            {
+                "source_id": "J-1",
+                "first_name": "Jon",
+                "last_name": "Smyth",
+                "date_of_birth": "1990-03-04",
+            },
+            {"source_id": "J-2", "first_name": "Maria", "last_name": "Smith", "aliases": "M Jones"},
+            {"source_id": "J-3", "first_name": "Zed", "last_name": "Quill"},
+        ],
+        actor=SYSTEM,
+    )
+    records = [r for r in recorded if isinstance(r, PersonRecord)]
+    assert len(records) == 3
+    found = linkage.candidate_ids(records)
+    for record in records:
+        keys: dict[str, set[str]] = {}
+        for name in record.names():
+            for kind, values in query_keys(name, record.date_of_birth).items():
+                keys.setdefault(kind, set()).update(values)
+        alone = {
+            other
+            for agency_id in Agency.objects.values_list("pk", flat=True)
+            for other, _ in matching.candidates(agency_id, keys)
+        } - {record.pk}
+        assert set(found[record.pk]) == alone
+    assert found[records[0].pk]  # Jon Smyth finds John Smith
+    assert _master(records[0]) == _master(PersonLink.objects.get(record__source_id="D-1").record)

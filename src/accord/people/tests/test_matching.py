@@ -93,6 +93,16 @@ def test_it_never_searches_another_agency(county, known):
     assert jail_matches[0].record_id not in defender
 
 
+def test_a_look_up_is_one_query_once_the_connection_knows_it(
+    county, known, django_assert_num_queries
+):
+    # One round trip per look-up (on PostgreSQL a prepared statement, prepared by the
+    # first look-up of a connection); the latency target depends on it.
+    _find(county, "William", "Harper", date(1990, 3, 4))
+    with django_assert_num_queries(1):
+        assert _find(county, "Bill", "Harpr", date(1990, 4, 3))
+
+
 # --- properties -------------------------------------------------------------------------------
 
 FIRST_NAMES = [

@@ -136,3 +136,24 @@ class FeedUploadForm(UswdsForm):
         elif fmt != "xml" and is_xml:
             self.add_error("file", "The file was sent as XML: choose the NIEM XML format.")
         return data
+
+
+class WebhookForm(UswdsForm):
+    """Register an endpoint of your agency's system (agency administrators)."""
+
+    url = forms.CharField(
+        label="Address",
+        max_length=500,
+        help_text="The https address of your system's receiver.",
+    )
+    purpose = forms.ChoiceField(label="Purpose", choices=Purpose.choices)
+    event_types = forms.MultipleChoiceField(
+        label="Event types",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Leave all unticked to receive every type your agreements allow.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["event_types"].choices = _type_choices()  # type: ignore[attr-defined]

@@ -12,6 +12,9 @@ urlpatterns = [
     path("preferences", views.preferences, name="preferences"),
     path("upload", views.upload_feed, name="upload"),
     path("dead-letters", views.dead_letters, name="dead-letters"),
+    path("webhooks", views.webhooks, name="webhooks"),
+    path("webhooks/<int:pk>/rotate", views.rotate_webhook, name="rotate-webhook"),
+    path("webhooks/<int:pk>/disable", views.disable_webhook, name="disable-webhook"),
     path("dead-letters/<int:pk>/replay", views.replay, name="replay"),
     path("dead-letters/webhooks/<int:pk>/replay", views.replay_webhook, name="replay-webhook"),
 ]

@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.core.access import access_object
@@ -24,6 +25,7 @@ from accord.exchange.forms import (
     InboxFilterForm,
     PreferenceForm,
     SubscriptionForm,
+    WebhookForm,
 )
 from accord.exchange.importer import import_events, rows_of
 from accord.exchange.models import (
@@ -32,6 +34,7 @@ from accord.exchange.models import (
     NotificationPreference,
     Subscription,
     WebhookDelivery,
+    WebhookEndpoint,
 )
 from accord.people.models import PersonRecord
 from accord.policy.vocabulary import purpose_label
@@ -287,3 +290,77 @@ def upload_feed(request: HttpRequest) -> HttpResponse:
         {"form": form, "report": report},
         status=422 if form.errors else 200,
     )
+
+
+# --- webhook endpoints (agency administrators) ------------------------------------------------
+
+
+def _require_webhook_admin(actor: Any) -> None:
+    if actor.scopes is not None or not actor.has_role("agency_admin") or not actor.agency_id:
+        raise PermissionDenied("Agency administrators manage their agency's webhooks.")
+
+
+def _show_secret(request: HttpRequest, endpoint: WebhookEndpoint, secret: str) -> HttpResponse:
+    """The page that shows a new secret, once: it is never stored in the clear or shown again."""
+    return render(request, "exchange/webhook_secret.html", {"endpoint": endpoint, "secret": secret})
+
+
+@require_http_methods(["GET", "POST"])
+@errors_as_pages
+def webhooks(request: HttpRequest) -> HttpResponse:
+    """The agency's endpoints and a form to register one; the secret is shown once."""
+    actor = actor_of(request)
+    _require_webhook_admin(actor)
+    form = WebhookForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            endpoint, secret = actions.create_webhook(
+                Agency.objects.get(pk=actor.agency_id),
+                data["url"],
+                data["purpose"],
+                data["event_types"],
+                actor=actor,
+            )
+        except AccordError as exc:
+            show_errors(form, exc)
+        else:
+            return _show_secret(request, endpoint, secret)
+    rows = WebhookEndpoint.objects.filter(agency_id=actor.agency_id)
+    page, numbers = paginate(request, rows.order_by("disabled_at", "-created_at", "-pk"))
+    return render(
+        request,
+        "exchange/webhooks.html",
+        {"form": form, "page": page, "page_numbers": numbers, "now": timezone.now()},
+        status=422 if form.errors else 200,
+    )
+
+
+def _endpoint(actor: Any, pk: int) -> WebhookEndpoint:
+    _require_webhook_admin(actor)
+    endpoint = WebhookEndpoint.objects.filter(agency_id=actor.agency_id, pk=pk).first()
+    if endpoint is None:
+        raise NotFound(f"No webhook {pk}.")
+    return endpoint
+
+
+@require_POST
+@errors_as_pages
+def rotate_webhook(request: HttpRequest, pk: int) -> HttpResponse:
+    """A new secret for an endpoint; the old one keeps signing for a day."""
+    actor = actor_of(request)
+    endpoint = _endpoint(actor, pk)
+    if endpoint.disabled_at is not None:
+        messages.error(request, "This endpoint is disabled; register a new one instead.")
+        return HttpResponseRedirect(reverse("exchange:webhooks"))
+    secret = actions.rotate_webhook_secret(endpoint, actor=actor)
+    return _show_secret(request, endpoint, secret)
+
+
+@require_POST
+@errors_as_pages
+def disable_webhook(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    actions.disable_webhook(_endpoint(actor, pk), actor=actor)
+    messages.success(request, "Endpoint disabled: nothing more is sent to it.")
+    return HttpResponseRedirect(reverse("exchange:webhooks"))

@@ -1057,3 +1057,31 @@ def remove_party(party: Party, *, actor: Actor, reason: str) -> Party:
         details={"case": case.pk, "reason": cleaned},
     )
     return party
+
+
+# --- reference data ---------------------------------------------------------------------------
+
+
+@action
+def reload_case_types(*, actor: Actor) -> int:
+    """Load the workload case types from the shipped standards file when the table is empty.
+    The data migration loads them; a database flush (``accord flush``, or the flush after a
+    transactional test) empties the table and emits ``post_migrate``, which calls this so the
+    reference data comes back. Never touches a table that has rows."""
+    from decimal import Decimal
+
+    from accord.cases.models.reference import read_standards
+
+    if CaseType.objects.exists():
+        return 0
+    rows = [
+        CaseType(
+            standard=row["standard"].strip(),
+            code=row["case_type"].strip(),
+            hours_per_case=Decimal(row["hours_per_case"].strip()),
+            source=row["source"].strip()[:300],
+        )
+        for row in read_standards()
+    ]
+    CaseType.objects.bulk_create(rows)
+    return len(rows)

@@ -160,7 +160,9 @@ def append_many(entries: Sequence[Entry]) -> int:
     with transaction.atomic(savepoint=False):
         seq, prev = _lock_head()
         now = timezone.now()
-        stored_now = connection.ops.adapt_datetimefield_value(now)
+        ops = connection.ops  # looked up once: connection is a proxy, each lookup costs
+        stored_now = ops.adapt_datetimefield_value(now)
+        hashed_now = _timestamp(now)  # the canonical form digest() gives every entry's time
         rows: list[tuple[Any, ...]] = []
         for entry in entries:
             object_type, object_id, object_label = (
@@ -176,7 +178,7 @@ def append_many(entries: Sequence[Entry]) -> int:
             seq += 1
             values: dict[str, Any] = {
                 "seq": seq,
-                "occurred_at": now,
+                "occurred_at": hashed_now,
                 "action": str(entry.action),
                 "outcome": str(entry.outcome),
                 "actor_label": actor.label[:150],
@@ -191,9 +193,9 @@ def append_many(entries: Sequence[Entry]) -> int:
                 "details": json.loads(json.dumps(dict(entry.details or {}), default=str)),
                 "prev_hash": prev,
             }
-            prev = digest(values)
+            prev = _hash_canonical(values)  # digest(), with the time already canonical
             values["occurred_at"] = stored_now
-            values["details"] = connection.ops.adapt_json_value(values["details"], None)
+            values["details"] = ops.adapt_json_value(values["details"], None)
             rows.append((*(values[name] for name in FIELDS), prev))
         quote = connection.ops.quote_name
         sql = (

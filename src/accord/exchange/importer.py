@@ -70,22 +70,37 @@ class Report:
         )
 
 
+_META = ("event_type", "idempotency_key", "occurred_at", "schema_version")
+
+
 def _csv_rows(handle: TextIO) -> Iterator[Row | Rejected]:
-    reader = csv.DictReader(handle)
-    for row in reader:
+    reader = csv.reader(handle)
+    header = next(reader, None) or []
+    # Where each column goes, worked out once from the header (not once per cell): the
+    # meta field, or the payload (or payload sub-object) key, and whether it is a list.
+    # A name given twice takes its last column's cell, as csv.DictReader would.
+    last_of = {name: index for index, name in enumerate(header)}
+    columns = []
+    for name, index in last_of.items():
+        head, _, tail = name.partition(".")
+        columns.append((index, name, name in _META, name in LIST_FIELDS, head, tail))
+    for cells in reader:
         line = reader.line_num
+        if not cells:
+            continue  # a blank line (csv.DictReader skips these too)
         payload: dict[str, Any] = {}
         meta: dict[str, str] = {}
-        for name, raw in row.items():
-            if name is None or raw is None or raw.strip() == "":
+        for index, name, is_meta, is_list, head, tail in columns:
+            if index >= len(cells):
+                continue  # a short row: the missing cells are empty
+            value: Any = cells[index].strip()
+            if not value:
                 continue
-            value: Any = raw.strip()
-            if name in ("event_type", "idempotency_key", "occurred_at", "schema_version"):
+            if is_meta:
                 meta[name] = value
                 continue
-            if name in LIST_FIELDS:
+            if is_list:
                 value = [v.strip() for v in value.split(";") if v.strip()]
-            head, _, tail = name.partition(".")
             if tail:
                 payload.setdefault(head, {})[tail] = value
             else:

@@ -295,9 +295,12 @@ def upload_feed(request: HttpRequest) -> HttpResponse:
 # --- webhook endpoints (agency administrators) ------------------------------------------------
 
 
-def _require_webhook_admin(actor: Any) -> None:
-    if actor.scopes is not None or not actor.has_role("agency_admin") or not actor.agency_id:
+def _require_webhook_admin(actor: Any) -> int:
+    """The administrator's agency id (403 for anyone else)."""
+    agency_id: int | None = actor.agency_id
+    if actor.scopes is not None or not actor.has_role("agency_admin") or agency_id is None:
         raise PermissionDenied("Agency administrators manage their agency's webhooks.")
+    return agency_id
 
 
 def _show_secret(request: HttpRequest, endpoint: WebhookEndpoint, secret: str) -> HttpResponse:
@@ -310,13 +313,13 @@ def _show_secret(request: HttpRequest, endpoint: WebhookEndpoint, secret: str) -
 def webhooks(request: HttpRequest) -> HttpResponse:
     """The agency's endpoints and a form to register one; the secret is shown once."""
     actor = actor_of(request)
-    _require_webhook_admin(actor)
+    agency_id = _require_webhook_admin(actor)
     form = WebhookForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             endpoint, secret = actions.create_webhook(
-                Agency.objects.get(pk=actor.agency_id),
+                Agency.objects.get(pk=agency_id),
                 data["url"],
                 data["purpose"],
                 data["event_types"],
@@ -326,7 +329,7 @@ def webhooks(request: HttpRequest) -> HttpResponse:
             show_errors(form, exc)
         else:
             return _show_secret(request, endpoint, secret)
-    rows = WebhookEndpoint.objects.filter(agency_id=actor.agency_id)
+    rows = WebhookEndpoint.objects.filter(agency_id=agency_id)
     page, numbers = paginate(request, rows.order_by("disabled_at", "-created_at", "-pk"))
     return render(
         request,
@@ -337,8 +340,10 @@ def webhooks(request: HttpRequest) -> HttpResponse:
 
 
 def _endpoint(actor: Any, pk: int) -> WebhookEndpoint:
-    _require_webhook_admin(actor)
-    endpoint = WebhookEndpoint.objects.filter(agency_id=actor.agency_id, pk=pk).first()
+    agency_id = _require_webhook_admin(actor)
+    endpoint: WebhookEndpoint | None = WebhookEndpoint.objects.filter(
+        agency_id=agency_id, pk=pk
+    ).first()
     if endpoint is None:
         raise NotFound(f"No webhook {pk}.")
     return endpoint

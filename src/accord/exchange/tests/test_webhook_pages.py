@@ -38,7 +38,7 @@ def test_an_admin_registers_rotates_and_disables_an_endpoint(county):
         },
     ).content.decode()
     endpoint = WebhookEndpoint.objects.get()
-    secret = unseal(endpoint.secret_sealed, str(endpoint.uid))
+    secret = unseal(bytes(endpoint.secret_sealed), str(endpoint.uid))
     assert secret in shown
     assert "shown only once" in shown
     assert (endpoint.agency_id, endpoint.event_types) == (county.defender.pk, ["custody.booked"])
@@ -51,8 +51,8 @@ def test_an_admin_registers_rotates_and_disables_an_endpoint(county):
     )
     rotated = admin.post(f"/exchange/webhooks/{endpoint.pk}/rotate").content.decode()
     endpoint.refresh_from_db()
-    new = unseal(endpoint.secret_sealed, str(endpoint.uid))
-    old = unseal(bytes(endpoint.previous_secret_sealed), str(endpoint.uid))
+    new = unseal(bytes(endpoint.secret_sealed), str(endpoint.uid))
+    old = unseal(bytes(endpoint.previous_secret_sealed or b""), str(endpoint.uid))
     assert new in rotated
     assert old == secret  # the previous secret keeps signing during the overlap
     assert "previous secret" in rotated

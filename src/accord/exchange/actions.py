@@ -64,14 +64,13 @@ from accord.exchange.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from accord.exchange.routing import Router, client_key_for, client_keys_for, subscriptions_for_many
+from accord.exchange.routing import Router, client_keys_for, subscriptions_for_many
 from accord.exchange.webhooks import new_secret, seal
 from accord.people.access import PEOPLE_WRITE_SCOPE
 from accord.people.bulk_linkage import LinkageIndex
 from accord.people.models import MasterPerson, PersonLink, PersonRecord
 from accord.policy.actions import record_disclosures
-from accord.policy.engine import Decision, Resource, decide_many
-from accord.policy.vocabulary import PolicyAction
+from accord.policy.engine import Decision
 
 MAX_ATTEMPTS = 6
 SUBSCRIBER_ROLES = frozenset(
@@ -590,14 +589,13 @@ def _route_many(events: Sequence[Event], actor: Actor) -> None:
     """Route events to their subscribers and webhook endpoints, in the caller's transaction:
     the notifications, their disclosures (one row per recipient and client, naming every
     event), the delivery task (one per call) and the audit rows (routed and refused)."""
-    from accord.exchange.tasks import deliver_notification, deliver_notifications
+    from accord.exchange.tasks import deliver_notification, deliver_notifications, deliver_webhook
 
+    if not events:
+        return
     router = Router(actor)
     subscriptions = subscriptions_for_many(events)
     keys = client_keys_for(events, {s.agency_id for subs in subscriptions.values() for s in subs})
-    endpoints = list(
-        WebhookEndpoint.objects.filter(disabled_at__isnull=True).select_related("agency")
-    )
     notifications: list[Notification] = []
     disclosed: dict[int, tuple[Actor, list[Decision]]] = {}
     entries: list[Entry] = []
@@ -666,9 +664,9 @@ def _route_many(events: Sequence[Event], actor: Actor) -> None:
         )
         for n in notifications
     ]
-    append_many(entries)
-    for event in events:
-        _route_webhooks(event, actor, endpoints)
+    deliveries, hooked = _bulk_webhooks(events, events[0].source_agency, actor)
+    append_many(entries + hooked)
+    _enqueue_each(deliver_webhook, [d.pk for d in deliveries])
 
 
 # --- subscriptions ----------------------------------------------------------------------------
@@ -1044,47 +1042,6 @@ def endpoint_actor(endpoint: WebhookEndpoint) -> Actor:
         attributes={"agency_kind": agency.kind, "agency_suspended": agency.is_suspended},
         scopes=frozenset({"events:read"}),
     )
-
-
-def _route_webhooks(event: Event, actor: Actor, endpoints: Sequence[WebhookEndpoint]) -> None:
-    """The endpoints (enabled, with their agency) that get a copy of the event."""
-    from accord.exchange.tasks import deliver_webhook
-
-    for endpoint in endpoints:
-        if not endpoint.covers(event.event_type.code):
-            continue
-        receiver = endpoint_actor(endpoint).within(actor.request_id, actor.source_ip)
-        if endpoint.agency_id == event.source_agency_id:
-            delivery = WebhookDelivery.objects.create(
-                endpoint=endpoint, event=event, explanation="the agency's own event"
-            )
-            deliver_webhook.enqueue(delivery.pk)
-            continue
-        key = client_key_for(event, endpoint.agency_id)
-        resources = [
-            Resource(event.source_agency_id, key, c, ref=f"exchange.event:{event.pk}")
-            for c in event.event_type.categories
-        ]
-        decisions = decide_many(receiver, PolicyAction.RECEIVE_COPY, resources, endpoint.purpose)
-        if not decisions or not all(d.allowed for d in decisions):
-            audit(
-                actor,
-                AuditAction.EXCHANGE_EVENT_REFUSED,
-                obj=event,
-                outcome=Outcome.DENIED,
-                agency_id=event.source_agency_id,
-                details={
-                    "webhook": endpoint.pk,
-                    "recipient_agency": endpoint.agency_id,
-                    "purpose": endpoint.purpose,
-                    "reason": "; ".join(d.explanation() for d in decisions if not d.allowed)[:500],
-                },
-            )
-            continue
-        basis = "; ".join(dict.fromkeys(d.explanation() for d in decisions))[:2000]
-        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, explanation=basis)
-        record_disclosures(decisions, actor=receiver)
-        deliver_webhook.enqueue(delivery.pk)
 
 
 def _require_agency_admin(actor: Actor, agency_id: int) -> None:

@@ -64,13 +64,11 @@ from accord.exchange.models import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from accord.exchange.routing import Router, client_keys_for, subscriptions_for_many
 from accord.exchange.webhooks import new_secret, seal
 from accord.people.access import PEOPLE_WRITE_SCOPE
 from accord.people.bulk_linkage import LinkageIndex
 from accord.people.models import MasterPerson, PersonLink, PersonRecord
 from accord.policy.actions import record_disclosures
-from accord.policy.engine import Decision
 
 MAX_ATTEMPTS = 6
 SUBSCRIBER_ROLES = frozenset(
@@ -588,84 +586,21 @@ def _route(event: Event, actor: Actor) -> None:
 def _route_many(events: Sequence[Event], actor: Actor) -> None:
     """Route events to their subscribers and webhook endpoints, in the caller's transaction:
     the notifications, their disclosures (one row per recipient and client, naming every
-    event), the delivery task (one per call) and the audit rows (routed and refused)."""
+    event), the delivery task (one per call) and the audit rows (routed and refused) — the
+    bulk path's set-wise routing, for one event or a batch."""
     from accord.exchange.tasks import deliver_notification, deliver_notifications, deliver_webhook
 
     if not events:
         return
-    router = Router(actor)
-    subscriptions = subscriptions_for_many(events)
-    keys = client_keys_for(events, {s.agency_id for subs in subscriptions.values() for s in subs})
-    notifications: list[Notification] = []
-    disclosed: dict[int, tuple[Actor, list[Decision]]] = {}
-    entries: list[Entry] = []
-    for event in events:
-        told: set[int] = set()
-        refused = []
-        for verdict in router.route(event, subscriptions[event.pk], keys):
-            sub = verdict.subscription
-            if sub.subscriber_id in told:
-                continue
-            if not verdict.allowed:
-                refused.append(verdict)
-                continue
-            notifications.append(
-                Notification(
-                    event=event,
-                    recipient_id=sub.subscriber_id,
-                    agency_id=sub.agency_id,
-                    subscription=sub,
-                    purpose=sub.purpose,
-                    explanation=verdict.explanation[:2000],
-                )
-            )
-            told.add(sub.subscriber_id)
-            disclosed.setdefault(sub.subscriber_id, (verdict.recipient, []))[1].extend(
-                verdict.decisions
-            )
-        for verdict in refused:
-            if verdict.subscription.subscriber_id in told:
-                continue
-            entries.append(
-                Entry(
-                    actor,
-                    AuditAction.EXCHANGE_EVENT_REFUSED,
-                    obj=event,
-                    outcome=Outcome.DENIED,
-                    agency_id=event.source_agency_id,
-                    details={
-                        "subscription": verdict.subscription.pk,
-                        "recipient": verdict.subscription.subscriber_id,
-                        "recipient_agency": verdict.subscription.agency_id,
-                        "purpose": verdict.subscription.purpose,
-                        "reason": verdict.explanation[:500],
-                    },
-                )
-            )
-    Notification.objects.bulk_create(notifications)
-    for recipient, decisions in disclosed.values():
-        record_disclosures(decisions, actor=recipient)
+    agency = events[0].source_agency
+    notifications, routed = _bulk_notify(events, agency, actor)
+    deliveries, hooked = _bulk_webhooks(events, agency, actor)
     ids = [n.pk for n in notifications]
     if len(ids) == 1:
         deliver_notification.enqueue(ids[0])
     elif ids:
         deliver_notifications.enqueue(ids)
-    entries += [
-        Entry(
-            actor,
-            AuditAction.EXCHANGE_EVENT_ROUTED,
-            obj=n,
-            agency_id=n.event.source_agency_id,
-            details={
-                "event": n.event_id,
-                "recipient": n.recipient_id,
-                "basis": n.explanation[:500],
-            },
-        )
-        for n in notifications
-    ]
-    deliveries, hooked = _bulk_webhooks(events, events[0].source_agency, actor)
-    append_many(entries + hooked)
+    append_many(routed + hooked)
     _enqueue_each(deliver_webhook, [d.pk for d in deliveries])
 
 

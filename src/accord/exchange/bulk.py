@@ -312,16 +312,18 @@ def client_keys(events: Sequence[Event], agency_ids: Iterable[int]) -> dict[tupl
     found: dict[tuple[int, int], str] = {}
     if not masters or not agencies:
         return found
-    rows = Client.objects.filter(
-        agency_id__in=agencies, person__link__master_id__in=masters
-    ).values_list("agency_id", "person__link__master_id", "number")
+    rows = (
+        Client.objects.filter(agency_id__in=agencies, person__link__master_id__in=masters)
+        .order_by("pk")
+        .values_list("agency_id", "person__link__master_id", "number")
+    )
     for agency_id, master_id, number in rows:
         if number:
             found.setdefault((agency_id, master_id), str(number))
     return found
 
 
-def _key(event: Event, agency_id: int, numbers: dict[tuple[int, int], str]) -> str:
+def client_key(event: Event, agency_id: int, numbers: dict[tuple[int, int], str]) -> str:
     if event.master_id is not None:
         return numbers.get((agency_id, event.master_id), f"person-{event.master_id}")
     return f"case-{event.case_reference}"
@@ -392,7 +394,7 @@ def route_chunk(events: Sequence[Event], actor: Actor) -> list[Verdict]:
         requests = []
         spans = []
         for event, sub in pairs:
-            resources = _resources(event, _key(event, sub.agency_id, numbers))
+            resources = _resources(event, client_key(event, sub.agency_id, numbers))
             spans.append((event.pk, sub.pk, len(resources)))
             requests += [(PolicyAction.NOTIFY.value, r, sub.purpose) for r in resources]
         decisions = decide_requests(recipients[subscriber_id], requests)
@@ -434,7 +436,7 @@ def route_webhooks(events: Sequence[Event], actor: Actor) -> list[Verdict]:
         requests = []
         spans = []
         for event in others:
-            resources = _resources(event, _key(event, endpoint.agency_id, numbers))
+            resources = _resources(event, client_key(event, endpoint.agency_id, numbers))
             spans.append(len(resources))
             requests += [(PolicyAction.RECEIVE_COPY.value, r, endpoint.purpose) for r in resources]
         decisions = decide_requests(receiver, requests)

@@ -20,6 +20,7 @@ from accord.accounts.models import User
 from accord.agreements.content import content_hash
 from accord.agreements.measurement import deadline, in_force_since, occurrences
 from accord.agreements.models import (
+    ACKNOWLEDGEMENT_MAX,
     EDITABLE_VERSION_STATUSES,
     IN_FORCE_STATUSES,
     Agreement,
@@ -44,7 +45,7 @@ from accord.audit.codes import AuditAction
 from accord.core.access import Purpose
 from accord.core.actions import action
 from accord.core.actors import Actor
-from accord.core.errors import ActionRefused, InvalidInput, PermissionDenied
+from accord.core.errors import ActionRefused, InvalidInput, NotFound, PermissionDenied
 from accord.directory.models import Agency, Role, StaffAttribute, StaffProfile
 from accord.policy.actions import bump_policy_version
 from accord.policy.cedar import ConsentRequirement
@@ -1263,3 +1264,84 @@ def mark_breach_alert_emailed(alert_id: int, *, actor: Actor) -> None:
     BreachAlert.objects.filter(pk=alert_id, emailed_at__isnull=True).update(
         emailed_at=timezone.now()
     )
+
+
+@action
+def acknowledge_breach_alert(alert: BreachAlert, note: str, *, actor: Actor) -> BreachAlert:
+    """An administrator of a party (or a coordinator) answers a breach alert with what was
+    done about it; the alert is then no longer open. Once only: the note is the record, so
+    a second acknowledgement is refused rather than overwriting the first."""
+    if not BreachAlert.objects.visible_to(actor).filter(pk=alert.pk).exists():
+        raise NotFound(f"No breach alert {alert.pk}.")
+    # Row lock: two administrators acknowledging at once must not both succeed.
+    locked: BreachAlert = (
+        BreachAlert.objects.select_for_update(of=("self",))
+        .select_related("obligation__version__agreement")
+        .get(pk=alert.pk)
+    )
+    agreement = locked.obligation.version.agreement
+    try:
+        require_manager(agreement, actor)
+    except PermissionDenied as exc:
+        if actor.scopes is not None:
+            raise  # a token: "managed by people, not API tokens"
+        raise PermissionDenied(
+            "Only a coordinator or an administrator of a party agency can acknowledge a "
+            "breach alert."
+        ) from exc
+    if locked.acknowledged_at is not None:
+        when = timezone.localtime(locked.acknowledged_at)
+        raise ActionRefused(
+            f"This breach alert was already acknowledged by {locked.acknowledged_by_label} "
+            f"on {when:%Y-%m-%d %H:%M}."
+        )
+    text = (note or "").strip()
+    if not text:
+        raise InvalidInput(
+            "Say what was done about the breach.",
+            errors=[{"field": "note", "reason": "required"}],
+        )
+    if len(text) > ACKNOWLEDGEMENT_MAX:
+        raise InvalidInput(
+            "The note is too long.",
+            errors=[{"field": "note", "reason": f"at most {ACKNOWLEDGEMENT_MAX} characters"}],
+        )
+    user = User.objects.filter(pk=actor.user_id).first() if actor.user_id else None
+    locked.acknowledged_at = timezone.now()
+    locked.acknowledged_by = user
+    locked.acknowledged_by_label = _acknowledger_label(user, actor)
+    locked.acknowledgement = text
+    locked.save(
+        update_fields=[
+            "acknowledged_at",
+            "acknowledged_by",
+            "acknowledged_by_label",
+            "acknowledgement",
+        ]
+    )
+    audit(
+        actor,
+        AuditAction.AGREEMENT_BREACH_ACKNOWLEDGED,
+        obj=agreement,
+        details={
+            "alert": locked.pk,
+            "obligation": locked.obligation_id,
+            "clause": locked.obligation.clause,
+            "occurrence": locked.occurrence,
+            "note": text,
+        },
+    )
+    return locked
+
+
+def _acknowledger_label(user: User | None, actor: Actor) -> str:
+    """The name and agency shown next to the acknowledgement ("Dana Reyes (TPD)")."""
+    if user is None:
+        return actor.label[:200]
+    name = user.get_full_name() or user.username
+    agency = None
+    if actor.agency_id is not None:
+        agency = (
+            Agency.objects.filter(pk=actor.agency_id).values_list("short_name", flat=True).first()
+        )
+    return (f"{name} ({agency})" if agency else name)[:200]

@@ -1,7 +1,8 @@
 """The agreements API (/api/v1/agreements): reading (scope ``agreements:read`` for
 tokens), drafting, parties, terms, obligations, escalation, the lifecycle, signing (a
-person, within minutes of re-authenticating), the dry run, version diffs, attestations
-and compliance. Changes are made by people: an agreement is governance, not data entry."""
+person, within minutes of re-authenticating), the dry run, version diffs, attestations,
+compliance, and breach alerts and their acknowledgement. Changes are made by people: an
+agreement is governance, not data entry."""
 
 from datetime import date, datetime
 from typing import Any
@@ -18,11 +19,13 @@ from accord.agreements.content import rendered_text
 from accord.agreements.dryrun import dry_run
 from accord.agreements.measurement import compliance, this_month
 from accord.agreements.models import (
+    ACKNOWLEDGEMENT_MAX,
     Agreement,
     AgreementKind,
     AgreementStatus,
     AgreementVersion,
     BreachAlert,
+    BreachAlertState,
     EscalationStep,
     Obligation,
     ObligationMeasure,
@@ -307,6 +310,18 @@ class BreachAlertOut(Schema):
     completed_at: datetime | None
     raised_at: datetime
     emailed_at: datetime | None
+    acknowledged_at: datetime | None = Field(description="None while the alert is open")
+    acknowledged_by_id: int | None = Field(description="The user who acknowledged it")
+    acknowledged_by: str = Field(
+        alias="acknowledged_by_label", description="Their name and agency at the time"
+    )
+    acknowledgement: str = Field(description="What was done about it ('' while open)")
+
+
+class BreachAlertAcknowledgeIn(StrictSchema):
+    note: str = Field(
+        max_length=ACKNOWLEDGEMENT_MAX, description="What was done about the breach (required)"
+    )
 
 
 class AgreementFilters(Schema):
@@ -487,15 +502,35 @@ def list_agreements(request: HttpRequest, filters: Query[AgreementFilters]) -> A
 
 @router.get("/breach-alerts", response={200: list[BreachAlertOut], **ERRORS})
 @paginate(AccordCursorPagination)
-def list_breach_alerts(request: HttpRequest, agreement: int | None = None) -> QuerySet[BreachAlert]:
+def list_breach_alerts(
+    request: HttpRequest,
+    agreement: int | None = None,
+    state: BreachAlertState = BreachAlertState.ALL,
+) -> QuerySet[BreachAlert]:
     """Obligation breaches alerted to the parties, newest first, for the agreements the
-    caller may read (optionally one agreement). Declared before ``/{agreement_id}`` so the
-    path is not read as an agreement id."""
+    caller may read (optionally one agreement; ``state`` open, acknowledged or all, the
+    default). Declared before ``/{agreement_id}`` so the path is not read as an agreement
+    id."""
     actor = require_scope(request, READ)
-    rows = BreachAlert.objects.visible_to(actor).select_related("obligation__version")
+    rows = (
+        BreachAlert.objects.visible_to(actor)
+        .in_state(str(state))
+        .select_related("obligation__version")
+    )
     if agreement is not None:
         rows = rows.filter(obligation__version__agreement_id=agreement)
     return rows
+
+
+@router.post("/breach-alerts/{alert_id}/acknowledge", response={200: BreachAlertOut, **ERRORS})
+def acknowledge_breach_alert(
+    request: HttpRequest, alert_id: int, body: BreachAlertAcknowledgeIn
+) -> BreachAlert:
+    """Acknowledge an open alert with what was done about it: an administrator of a party
+    agency or a coordinator, signed in (not a token); once only (409 after)."""
+    actor = require_scope(request, WRITE)
+    alert = access_object(BreachAlert.objects, actor, alert_id)
+    return actions.acknowledge_breach_alert(alert, body.note, actor=actor)
 
 
 @router.get("/{agreement_id}", response={200: AgreementOut, **ERRORS})

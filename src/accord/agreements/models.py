@@ -469,10 +469,30 @@ class BreachKind(models.TextChoices):
     OVERDUE = "overdue", "Still not done after the deadline"
 
 
+# The longest acknowledgement note an administrator may write.
+ACKNOWLEDGEMENT_MAX = 1000
+
+
+class BreachAlertState(models.TextChoices):
+    """Which alerts a list shows: open (not yet acknowledged), acknowledged, or all."""
+
+    OPEN = "open", "Open"
+    ACKNOWLEDGED = "acknowledged", "Acknowledged"
+    ALL = "all", "All"
+
+
 class BreachAlertQuerySet(RestrictedQuerySet):
+    def in_state(self, state: str) -> BreachAlertQuerySet:
+        if state == BreachAlertState.OPEN:
+            return self.filter(acknowledged_at__isnull=True)
+        if state == BreachAlertState.ACKNOWLEDGED:
+            return self.filter(acknowledged_at__isnull=False)
+        return self
+
     def visible_to(self, actor: Actor, purpose: str = Purpose.OPERATIONS) -> BreachAlertQuerySet:
         """Whoever may read the agreement may read its breach alerts (they name an
-        obligation, a reference and times; never a person)."""
+        obligation, a reference, times and the administrator who acknowledged; never a
+        client)."""
         if actor.is_system:
             return self
         visible = Agreement.objects.visible_to(actor).values("pk")
@@ -498,6 +518,18 @@ class BreachAlert(ProtectedModel):
     # Who was alerted: the user ids of the parties' agency administrators at the time.
     recipients = models.JSONField(default=list)
     emailed_at = models.DateTimeField(null=True, blank=True)
+    # The administrator's answer: once acknowledged, with what was done about it, the alert
+    # is no longer open. The label keeps the name and agency as they were at the time.
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="breach_alerts_acknowledged",
+    )
+    acknowledged_by_label = models.CharField(max_length=200, blank=True, default="")
+    acknowledgement = models.CharField(max_length=ACKNOWLEDGEMENT_MAX, blank=True, default="")
 
     objects = BreachAlertQuerySet.as_manager()
 
@@ -506,11 +538,21 @@ class BreachAlert(ProtectedModel):
         constraints = [
             models.UniqueConstraint(
                 fields=["obligation", "occurrence"], name="one_alert_per_breach"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(acknowledged_at__isnull=True, acknowledgement="")
+                | (models.Q(acknowledged_at__isnull=False) & ~models.Q(acknowledgement="")),
+                name="breach_acknowledged_with_a_note",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"breach of §{self.obligation.clause}: {self.occurrence}"
+
+    @property
+    def is_open(self) -> bool:
+        """Not yet acknowledged by an administrator."""
+        return self.acknowledged_at is None
 
     def words(self) -> str:
         """What happened, in a line the e-mail and the pages share (no personal data)."""

@@ -7,6 +7,11 @@ urlpatterns = [
     path("", views.agreement_list, name="list"),
     path("new", views.agreement_create, name="create"),
     path("compliance", views.compliance_overview, name="compliance"),
+    path(
+        "breach-alerts/<int:alert_id>/acknowledge",
+        views.acknowledge_alert,
+        name="acknowledge-alert",
+    ),
     path("<int:pk>/", views.agreement_detail, name="detail"),
     path("<int:pk>/parties", views.parties, name="parties"),
     path("<int:pk>/diff", views.diff, name="diff"),

@@ -1,7 +1,8 @@
 """Pages of agreements: the list with upcoming reviews, drafting, the editor of terms,
 obligations and escalation as tables, parties and signatories, the signing flow (after
-re-authentication), the dry run, the side-by-side diff of versions, and the agreement page
-with its terms in plain language and its compiled policy text."""
+re-authentication), the dry run, the side-by-side diff of versions, the agreement page
+with its terms in plain language and its compiled policy text, and the compliance overview
+where administrators acknowledge breach alerts."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accord.accounts.decorators import require_recent_auth
@@ -40,6 +42,7 @@ from accord.agreements.models import (
     AgreementParty,
     AgreementVersion,
     BreachAlert,
+    BreachAlertState,
     Obligation,
     ObligationMeasure,
     PartyRole,
@@ -57,6 +60,14 @@ from accord.policy.web import actor_of, errors_as_pages, paginate
 UPCOMING_DAYS = 60
 ALERTS_SHOWN = 20
 CLOCKED = (ObligationMeasure.EVENT_DELIVERED, ObligationMeasure.REQUEST_ANSWERED)
+# What the compliance page says when no alert is in the chosen state.
+EMPTY_ALERTS: dict[str, str] = {
+    BreachAlertState.OPEN: "No open breach alerts: every alert raised has been acknowledged, "
+    "or none was raised.",
+    BreachAlertState.ACKNOWLEDGED: "No acknowledged breach alerts yet.",
+    BreachAlertState.ALL: "No breach alerts: every measured occurrence so far was on time or "
+    "is still within its deadline.",
+}
 # Who sees the compliance overview: the council's coordinators (every agreement), the
 # parties' administrators and auditors (their own agreements).
 OVERSIGHT_ROLES = ("coordinator", "agency_admin", "auditor")
@@ -215,8 +226,9 @@ def agreement_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "alerts": list(
                 BreachAlert.objects.visible_to(actor)
                 .filter(obligation__version=version)
-                .select_related("obligation")[:ALERTS_SHOWN]
+                .select_related("obligation__version")[:ALERTS_SHOWN]
             ),
+            "may_acknowledge": {agreement.pk} if manager else set(),
             "steps": list(version.escalation_steps.order_by("position")),
             "parties": [(p, signatures.get(p.pk)) for p in parties],
             "manager": manager,
@@ -659,8 +671,16 @@ def compliance_overview(request: HttpRequest) -> HttpResponse:
         .select_related("version__agreement", "party", "counterparty")
         .order_by("version__agreement__reference", "clause", "pk")
     )
-    alerts = BreachAlert.objects.visible_to(actor).select_related("obligation__version__agreement")
+    state = request.GET.get("state") or BreachAlertState.OPEN
+    if state not in BreachAlertState.values:
+        state = BreachAlertState.OPEN
+    alerts = (
+        BreachAlert.objects.visible_to(actor)
+        .in_state(state)
+        .select_related("obligation__version__agreement")
+    )
     page, numbers = paginate(request, alerts.order_by("-raised_at", "-pk"))
+    shown = {a.obligation.version.agreement_id for a in page.object_list if a.is_open}
     return render(
         request,
         "agreements/compliance.html",
@@ -668,5 +688,44 @@ def compliance_overview(request: HttpRequest) -> HttpResponse:
             "obligations": [(o, compliance(o), _month(o)) for o in obligations],
             "page": page,
             "page_numbers": numbers,
+            "state": state,
+            "states": BreachAlertState.choices,
+            "empty": EMPTY_ALERTS[state],
+            "may_acknowledge": _manageable(actor, shown),
         },
     )
+
+
+def _manageable(actor: Actor, agreement_ids: set[int]) -> set[int]:
+    """Which of these agreements' alerts the actor may acknowledge (one query), to show the
+    form only to them; the action checks again."""
+    if not agreement_ids:
+        return set()
+    return set(
+        Agreement.objects.manageable_by(actor)
+        .filter(pk__in=agreement_ids)
+        .values_list("pk", flat=True)
+    )
+
+
+@require_POST
+@errors_as_pages
+def acknowledge_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
+    """An administrator's answer to a breach alert, from the compliance or agreement page."""
+    actor = actor_of(request)
+    alert = access_object(BreachAlert.objects, actor, alert_id)
+    try:
+        actions.acknowledge_breach_alert(alert, request.POST.get("note", ""), actor=actor)
+    except AccordError as exc:
+        if isinstance(exc, PermissionDenied | NotFound):
+            raise
+        reasons = "; ".join(f"{e['field']}: {e['reason']}" for e in exc.errors)
+        messages.error(request, f"{exc.detail} {reasons}".strip())
+    else:
+        messages.success(request, "The breach alert is acknowledged.")
+    back = request.POST.get("next", "")
+    if not back.startswith("/agreements/") or not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = reverse("agreements:compliance")
+    return HttpResponseRedirect(back)

@@ -67,6 +67,10 @@ class AuditAction(models.TextChoices):
     AGREEMENT_EXPIRED = "agreement.expired", "Agreement expired"
     AGREEMENT_REMINDED = "agreement.reminded", "Agreement reminder sent"
     AGREEMENT_BREACH_ALERTED = "agreement.breach_alerted", "Obligation breach alerted"
+    AGREEMENT_BREACH_ACKNOWLEDGED = (
+        "agreement.breach_acknowledged",
+        "Obligation breach alert acknowledged",
+    )
     OBLIGATION_ATTESTED = "agreement.obligation_attested", "Obligation attested"
     # consent
     CONSENT_RECORDED = "consent.recorded", "Consent recorded"

@@ -36,7 +36,10 @@ NAV: list[NavEntry] = [
     NavEntry("API tokens", "accounts:token-list", frozenset({"agency_admin", "coordinator"})),
     NavEntry("Agreements", "agreements:list"),
     NavEntry(
-        "Compliance", "agreements:compliance", frozenset({"coordinator", "agency_admin", "auditor"})
+        "Compliance",
+        "agreements:compliance",
+        frozenset({"coordinator", "agency_admin", "auditor"}),
+        badge="accord.agreements.badges.open_breach_alerts",
     ),
     NavEntry(
         "Consents",

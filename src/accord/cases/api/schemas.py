@@ -49,6 +49,11 @@ class CaseClientOut(Schema):
     date_of_birth: date | None
     aliases: list[ClientNameOut]
     person_record_id: int = Field(description="The defender's people record of the client")
+    supervision_since: date | None = Field(description="Probation supervision, as partners told")
+    supervision_agency_id: int | None
+    supervision_officer: str
+    supervision_ends_on: date | None = Field(description="When supervision is expected to end")
+    supervision_ended_on: date | None
     created_at: datetime
 
     @staticmethod
@@ -99,6 +104,11 @@ class CaseOut(Schema):
     closed_on: date | None
     disposition: Disposition | None
     disposition_on: date | None
+    sentence: str = Field(description="The sentence as the court's event said it")
+    sentenced_on: date | None
+    warrant_outstanding: bool = Field(description="The court told of a warrant not recalled")
+    warrant_issued_at: datetime | None
+    warrant_reference: str
     next_court_date: datetime | None
     conflict: CaseConflictStateOut
 

@@ -1,6 +1,6 @@
-"""What partner agencies' events did to the defender's records: each jail or court event an
-agreement let the office receive leaves one row per client it is about, saying what it
-changed (or why it changed nothing), from whom, and under which clause."""
+"""What partner agencies' events did to the defender's records: each jail, court or probation
+event an agreement let the office receive leaves one row per client it is about, saying
+what it changed (or why it changed nothing), from whom, and under which clause."""
 
 from __future__ import annotations
 
@@ -25,6 +25,12 @@ class PartnerChange(models.TextChoices):
     HEARING_CANCELLED = "hearing_cancelled", "Hearing cancelled"
     HEARING_HELD = "hearing_held", "Hearing held"
     DISPOSITION = "disposition", "Disposition recorded"
+    SENTENCE = "sentence", "Sentence recorded"
+    WARRANT_ISSUED = "warrant_issued", "Warrant issued"
+    WARRANT_RECALLED = "warrant_recalled", "Warrant recalled"
+    VIOLATION_FILED = "violation_filed", "Probation violation filed"
+    SUPERVISION_STARTED = "supervision_started", "Supervision started"
+    SUPERVISION_ENDED = "supervision_ended", "Supervision ended"
     ALREADY_KNOWN = "already_known", "Already on record"
     ARRIVED_LATE = "arrived_late", "Arrived late: a newer event already decided this"
     NOT_MATCHED = "not_matched", "Nothing on record to change"
@@ -43,6 +49,12 @@ CHANGED = frozenset(
         PartnerChange.HEARING_CANCELLED,
         PartnerChange.HEARING_HELD,
         PartnerChange.DISPOSITION,
+        PartnerChange.SENTENCE,
+        PartnerChange.WARRANT_ISSUED,
+        PartnerChange.WARRANT_RECALLED,
+        PartnerChange.VIOLATION_FILED,
+        PartnerChange.SUPERVISION_STARTED,
+        PartnerChange.SUPERVISION_ENDED,
     }
 )
 

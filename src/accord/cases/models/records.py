@@ -63,6 +63,15 @@ class Client(ProtectedModel):
         "people.PersonRecord", on_delete=models.PROTECT, related_name="defender_client"
     )
     number = models.CharField(max_length=40, help_text="The office's client number")
+    # Probation supervision as the probation agency's events tell it (``cases.partners``):
+    # since when, by whom, until when expected, and when it ended (kept once over).
+    supervision_since = models.DateField(null=True, blank=True)
+    supervision_agency = models.ForeignKey(
+        "directory.Agency", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    supervision_officer = models.CharField(max_length=200, blank=True, default="")
+    supervision_ends_on = models.DateField(null=True, blank=True, help_text="expected end")
+    supervision_ended_on = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -80,6 +89,10 @@ class Client(ProtectedModel):
     def __str__(self) -> str:
         # No name: this is what the audit log records as the object's label.
         return f"client {self.number}"
+
+    @property
+    def on_supervision(self) -> bool:
+        return self.supervision_since is not None and self.supervision_ended_on is None
 
 
 class CustodyStatusQuerySet(RestrictedQuerySet):
@@ -209,6 +222,16 @@ class Case(ProtectedModel):
         max_length=32, choices=Disposition.choices, blank=True, default=""
     )
     disposition_on = models.DateField(null=True, blank=True)
+    # The sentence as the court's event said it, and the day it was imposed.
+    sentence = models.CharField(max_length=1000, blank=True, default="")
+    sentenced_on = models.DateField(null=True, blank=True)
+    # An outstanding warrant the court told the office of (cleared when recalled), and the
+    # partner update that set it: who issued it, under which clause.
+    warrant_issued_at = models.DateTimeField(null=True, blank=True)
+    warrant_reference = models.CharField(max_length=80, blank=True, default="")
+    warrant_source = models.ForeignKey(
+        "cases.PartnerUpdate", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -243,6 +266,10 @@ class Case(ProtectedModel):
     @property
     def is_open(self) -> bool:
         return self.status == CaseStatus.OPEN
+
+    @property
+    def warrant_outstanding(self) -> bool:
+        return self.warrant_issued_at is not None
 
     @property
     def reference(self) -> str:

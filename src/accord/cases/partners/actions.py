@@ -1,6 +1,7 @@
 """Partner agencies' events applied to the defender's records: a booking puts the client in
 custody, a continuance moves the hearing on the case's calendar (and so on the calendar
-page and the iCalendar feed), a disposition is recorded.
+page and the iCalendar feed), a disposition or a sentence is recorded, a warrant is flagged
+on its case until recalled, probation supervision is noted on the client.
 
 Only for an office the agreements let receive the event: the exchange routed it to at least
 one of the office's staff (a ``Notification``, which holds the clause that allowed it). An
@@ -22,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
+from django.utils.dateparse import parse_date, parse_datetime
 
 from accord.audit.chain import append as audit
 from accord.audit.codes import AuditAction
@@ -56,8 +57,14 @@ COURT_CODES = frozenset(
         "court.hearing_cancelled",
         "court.hearing_held",
         "court.disposition",
+        "court.sentence",
+        "court.warrant_issued",
+        "court.warrant_recalled",
     }
 )
+WARRANT_CODES = frozenset({"court.warrant_issued", "court.warrant_recalled"})
+SUPERVISION_CODES = frozenset({"probation.supervision_started", "probation.supervision_ended"})
+PROBATION_CODES = frozenset({"probation.violation_filed", *SUPERVISION_CODES})
 # Words courts use for a setting, to the office's kinds ("pretrial" before "trial").
 KIND_WORDS = (
     ("first appearance", EventKind.FIRST_APPEARANCE),
@@ -100,6 +107,8 @@ class Outcome:
     case: Case | None = None
     court_event: CourtEvent | None = None
     custody: CustodyStatus | None = None
+    # The case's outstanding warrant is the update this outcome becomes.
+    warrant: bool = False
 
 
 def recipients(event: Event) -> dict[int, str]:
@@ -114,17 +123,51 @@ def recipients(event: Event) -> dict[int, str]:
     return found
 
 
-def _targets(event: Event, agency_id: int, code: str) -> list[tuple[Client, Case | None]]:
-    """The office's clients (and, for court events, the case) the event is about: custody by
-    the person identity resolution found; court events by the case number at that court."""
-    if code in CUSTODY_CODES:
-        if event.master_id is None:
-            return []
-        clients = Client.objects.filter(
+def _people(event: Event, agency_id: int) -> list[Client]:
+    if event.master_id is None:
+        return []
+    return list(
+        Client.objects.filter(
             agency_id=agency_id, person__link__master_id=event.master_id
         ).order_by("pk")
-        return [(client, None) for client in clients]
+    )
+
+
+def _named_case(client: Client, number: str) -> Case | None:
+    """The client's case of that number, whatever its court (a probation agency names the
+    court's case number but is not the court)."""
+    if not number:
+        return None
+    found: Case | None = (
+        Case.objects.filter(client=client, number=number).order_by("-opened_on", "-pk").first()
+    )
+    return found
+
+
+def _only_open_case(client: Client, court_id: int) -> Case | None:
+    """The client's open case at that court, when there is exactly one (a warrant naming no
+    case is not guessed onto one of several)."""
+    cases = list(Case.objects.filter(client=client, court_id=court_id, status=CaseStatus.OPEN)[:2])
+    return cases[0] if len(cases) == 1 else None
+
+
+def _targets(event: Event, agency_id: int, code: str) -> list[tuple[Client, Case | None]]:
+    """The office's clients (and, for court events, the case) the event is about: custody and
+    probation by the person identity resolution found; court events by the case number at
+    that court (a warrant naming no case: the client's only open case at that court)."""
+    if code in CUSTODY_CODES:
+        return [(client, None) for client in _people(event, agency_id)]
+    if code in PROBATION_CODES:
+        return [
+            (client, _named_case(client, event.case_reference))
+            for client in _people(event, agency_id)
+        ]
     if not event.case_reference:
+        if code in WARRANT_CODES:
+            return [
+                (client, _only_open_case(client, event.source_agency_id))
+                for client in _people(event, agency_id)
+            ]
         return []
     cases = Case.objects.filter(
         agency_id=agency_id, number=event.case_reference, court_id=event.source_agency_id
@@ -167,6 +210,9 @@ def apply_partner_event(event: Event, *, actor: Actor) -> list[PartnerUpdate]:
                 summary=outcome.summary[:300],
                 basis=basis,
             )
+            if outcome.warrant and outcome.case is not None:
+                outcome.case.warrant_source = update
+                outcome.case.save(update_fields=["warrant_source"])
             audit(
                 acting,
                 AuditAction.PARTNER_EVENT_APPLIED,
@@ -190,7 +236,8 @@ def apply_partner_event(event: Event, *, actor: Actor) -> list[PartnerUpdate]:
 
 def _reference(event: Event) -> str:
     payload = event.payload
-    return str(payload.get("booking_number") or event.case_reference or "")[:80]
+    named = payload.get("booking_number") or payload.get("warrant_number")
+    return str(named or event.case_reference or "")[:80]
 
 
 def _day(moment: datetime) -> date:
@@ -647,6 +694,227 @@ def _disposition(event: Event, client: Client, case: Case | None, actor: Actor) 
     )
 
 
+def _sentence(event: Event, client: Client, case: Case | None, actor: Actor) -> Outcome:
+    assert case is not None
+    words = str(event.payload["sentence"])[:1000]
+    later = PartnerUpdate.objects.filter(
+        case=case,
+        event_code="court.sentence",
+        occurred_at__gt=event.occurred_at,
+        change__in=CHANGED,
+    )
+    if later.exists():
+        return Outcome(PartnerChange.ARRIVED_LATE, f"Sentence “{words}”: a newer one is on record.")
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    on = _day(event.occurred_at)
+    if locked.sentence == words and locked.sentenced_on == on:
+        return Outcome(PartnerChange.ALREADY_KNOWN, f"Sentence “{words}” is on record.")
+    locked.sentence = words
+    locked.sentenced_on = on
+    locked.save(update_fields=["sentence", "sentenced_on", "updated_at"])
+    # Rules keyed to a held sentencing (e.g. the notice of appeal) fire once: with the
+    # setting's own source when the court's calendar has it, so its "held" event adds none.
+    setting = (
+        CourtEvent.objects.filter(case=locked, kind=EventKind.SENTENCING, starts_at__date=on)
+        .order_by("pk")
+        .first()
+    )
+    ticklers.fire(
+        locked,
+        Trigger.EVENT_HELD,
+        actor=actor,
+        base=on,
+        source=f"event:{setting.pk}" if setting is not None else f"sentence:{locked.pk}",
+        value=EventKind.SENTENCING,
+    )
+    return Outcome(PartnerChange.SENTENCE, f"Sentence imposed on {on}: {words}", case=locked)
+
+
+# --- warrants --------------------------------------------------------------------------------
+
+
+def _warrant_updates(case: Case, code: str, number: str, event: Event) -> Any:
+    """The case's updates of that warrant newer than ``event``."""
+    return PartnerUpdate.objects.filter(
+        case=case, event_code=code, reference=number[:80], occurred_at__gt=event.occurred_at
+    ).order_by("occurred_at", "pk")
+
+
+def _warrant_issued(event: Event, client: Client, case: Case | None, actor: Actor) -> Outcome:
+    number = str(event.payload["warrant_number"])
+    kind = str(event.payload.get("warrant_type") or "").strip()
+    what = f"Warrant {number}" + (f" ({kind})" if kind else "")
+    if case is None:
+        return Outcome(
+            PartnerChange.NOT_MATCHED,
+            f"{what}: it names no case, and the client has not exactly one open case there.",
+        )
+    recall = _warrant_updates(case, "court.warrant_recalled", number, event).first()
+    if recall is not None:
+        # The recall came first (or is newer): this warrant is history.
+        return Outcome(
+            PartnerChange.ARRIVED_LATE,
+            f"{what} issued {_when(event.occurred_at)}: recalled {_when(recall.occurred_at)}.",
+        )
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    issued = locked.warrant_issued_at
+    if issued is not None and locked.warrant_reference == number[:80]:
+        return Outcome(PartnerChange.ALREADY_KNOWN, f"{what} is on record as outstanding.")
+    if issued is not None and issued > event.occurred_at:
+        return Outcome(
+            PartnerChange.ARRIVED_LATE,
+            f"{what} issued {_when(event.occurred_at)}: the newer warrant "
+            f"{locked.warrant_reference} is on record.",
+        )
+    locked.warrant_issued_at = event.occurred_at
+    locked.warrant_reference = number[:80]
+    locked.save(update_fields=["warrant_issued_at", "warrant_reference", "updated_at"])
+    return Outcome(
+        PartnerChange.WARRANT_ISSUED,
+        f"{what} issued {_when(event.occurred_at)}: outstanding.",
+        case=locked,
+        warrant=True,
+    )
+
+
+def _warrant_recalled(event: Event, client: Client, case: Case | None, actor: Actor) -> Outcome:
+    number = str(event.payload["warrant_number"])
+    if case is None:
+        return Outcome(
+            PartnerChange.NOT_MATCHED,
+            f"Recall of warrant {number}: it names no case, and the client has not exactly "
+            "one open case there.",
+        )
+    locked = Case.objects.select_for_update().get(pk=case.pk)
+    issued = locked.warrant_issued_at
+    if issued is not None and locked.warrant_reference == number[:80]:
+        if issued > event.occurred_at:
+            return Outcome(
+                PartnerChange.ARRIVED_LATE,
+                f"Recall of warrant {number} {_when(event.occurred_at)}: issued again "
+                f"{_when(issued)}.",
+            )
+        locked.warrant_issued_at = None
+        locked.warrant_reference = ""
+        locked.warrant_source = None
+        locked.save(
+            update_fields=[
+                "warrant_issued_at",
+                "warrant_reference",
+                "warrant_source",
+                "updated_at",
+            ]
+        )
+        return Outcome(
+            PartnerChange.WARRANT_RECALLED,
+            f"Warrant {number} recalled {_when(event.occurred_at)}.",
+            case=locked,
+        )
+    recalled = PartnerUpdate.objects.filter(
+        case=case,
+        event_code="court.warrant_recalled",
+        reference=number[:80],
+        change=PartnerChange.WARRANT_RECALLED,
+    )
+    if recalled.exists():
+        return Outcome(PartnerChange.ALREADY_KNOWN, f"Warrant {number} is recalled already.")
+    # Kept with the warrant number: its issue, arriving later, finds it recalled.
+    return Outcome(
+        PartnerChange.NOT_MATCHED,
+        f"Recall of warrant {number} {_when(event.occurred_at)}: not outstanding on the case.",
+    )
+
+
+# --- probation -------------------------------------------------------------------------------
+
+
+def _violation(event: Event, client: Client, case: Case | None, actor: Actor) -> Outcome:
+    words = str(event.payload["violation"])
+    where = f" in case {case.number}" if case is not None else ""
+    return Outcome(
+        PartnerChange.VIOLATION_FILED,
+        f"Violation filed{where} on {_day(event.occurred_at)}: {words}",
+        case=case,
+    )
+
+
+def _newer_supervision(client: Client, event: Event) -> PartnerUpdate | None:
+    found: PartnerUpdate | None = (
+        PartnerUpdate.objects.filter(
+            client=client,
+            event_code__in=SUPERVISION_CODES,
+            occurred_at__gt=event.occurred_at,
+            change__in=CHANGED,
+        )
+        .order_by("-occurred_at", "-pk")
+        .first()
+    )
+    return found
+
+
+def _supervision_started(event: Event, client: Client, case: Case | None, actor: Actor) -> Outcome:
+    since = _day(event.occurred_at)
+    newer = _newer_supervision(client, event)
+    if newer is not None:
+        return Outcome(
+            PartnerChange.ARRIVED_LATE,
+            f"Supervision from {since}: newer supervision events are on record "
+            f"({newer.get_change_display().lower()} {_day(newer.occurred_at)}).",
+        )
+    officer = str(event.payload.get("officer") or "")[:200]
+    ends = parse_date(str(event.payload.get("ends_on") or ""))
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    if (
+        locked.on_supervision
+        and locked.supervision_since == since
+        and locked.supervision_agency_id == event.source_agency_id
+    ):
+        return Outcome(PartnerChange.ALREADY_KNOWN, f"Supervision since {since} is on record.")
+    locked.supervision_since = since
+    locked.supervision_agency_id = event.source_agency_id
+    locked.supervision_officer = officer
+    locked.supervision_ends_on = ends
+    locked.supervision_ended_on = None
+    locked.save(
+        update_fields=[
+            "supervision_since",
+            "supervision_agency",
+            "supervision_officer",
+            "supervision_ends_on",
+            "supervision_ended_on",
+            "updated_at",
+        ]
+    )
+    by = f", officer {officer}" if officer else ""
+    until = f", expected to end {ends}" if ends else ""
+    return Outcome(
+        PartnerChange.SUPERVISION_STARTED,
+        f"On supervision by {event.source_agency.name} since {since}{by}{until}.",
+    )
+
+
+def _supervision_ended(event: Event, client: Client, case: Case | None, actor: Actor) -> Outcome:
+    on = _day(event.occurred_at)
+    newer = _newer_supervision(client, event)
+    if newer is not None:
+        return Outcome(
+            PartnerChange.ARRIVED_LATE,
+            f"End of supervision on {on}: newer supervision events are on record "
+            f"({newer.get_change_display().lower()} {_day(newer.occurred_at)}).",
+        )
+    locked = Client.objects.select_for_update().get(pk=client.pk)
+    if locked.supervision_ended_on == on:
+        return Outcome(PartnerChange.ALREADY_KNOWN, f"Supervision ended on {on} is on record.")
+    reason = str(event.payload.get("reason") or "")
+    known = "" if locked.supervision_since is not None else " (no start on record)"
+    locked.supervision_ended_on = on
+    if locked.supervision_agency_id is None:
+        locked.supervision_agency_id = event.source_agency_id
+    locked.save(update_fields=["supervision_ended_on", "supervision_agency", "updated_at"])
+    because = f": {reason}" if reason else ""
+    return Outcome(PartnerChange.SUPERVISION_ENDED, f"Supervision ended on {on}{known}{because}.")
+
+
 APPLY: dict[str, Callable[[Event, Client, Case | None, Actor], Outcome]] = {
     "custody.booked": _booked,
     "custody.released": _released,
@@ -656,4 +924,10 @@ APPLY: dict[str, Callable[[Event, Client, Case | None, Actor], Outcome]] = {
     "court.hearing_cancelled": _cancelled,
     "court.hearing_held": _held,
     "court.disposition": _disposition,
+    "court.sentence": _sentence,
+    "court.warrant_issued": _warrant_issued,
+    "court.warrant_recalled": _warrant_recalled,
+    "probation.violation_filed": _violation,
+    "probation.supervision_started": _supervision_started,
+    "probation.supervision_ended": _supervision_ended,
 }

@@ -69,6 +69,7 @@ from accord.people.access import PEOPLE_WRITE_SCOPE
 from accord.people.bulk_linkage import LinkageIndex
 from accord.people.models import MasterPerson, PersonLink, PersonRecord
 from accord.policy.actions import record_disclosures
+from accord.policy.web import default_purpose
 
 MAX_ATTEMPTS = 6
 SUBSCRIBER_ROLES = frozenset(
@@ -627,15 +628,19 @@ def subscribe(
     person_record: PersonRecord | None = None,
     case_reference: str = "",
     event_types: list[str] | None = None,
-    purpose: str = Purpose.DEFENSE,
+    purpose: str = "",
     origin: str = SubscriptionOrigin.EXPLICIT,
 ) -> Subscription:
     """Ask to be told about a person (one of the records your agency may see) or a case.
-    Whether each event is told is still decided by the policy, event by event."""
+    Whether each event is told is still decided by the policy, event by event: a provider's
+    case worker following a client's court dates is told of a hearing only under a court
+    term for the purpose given, with the client's consent where the term needs it. Without
+    a purpose, the one of the agency's kind (a defender: defense representation)."""
     if actor.user_id is None or actor.agency_id is None or actor.scopes is not None:
         raise PermissionDenied("Only staff members subscribe, for themselves.")
     if not actor.roles & SUBSCRIBER_ROLES:
         raise PermissionDenied("Your role does not receive event notifications.")
+    purpose = purpose or default_purpose(actor)
     if purpose not in Purpose.values:
         raise InvalidInput("Unknown purpose.", errors=[{"field": "purpose", "reason": "unknown"}])
     case_reference = case_reference.strip()
@@ -1188,6 +1193,13 @@ def mark_digest_sent(digest_id: int, *, actor: Actor) -> None:
     Digest.objects.filter(pk=digest_id, sent_at__isnull=True).update(sent_at=timezone.now())
 
 
+# A text is tried this many times (the first send and four retries), then dead-lettered.
+TEXT_MAX_ATTEMPTS = 5
+# How long one attempt may run before another worker may take the text over (a gateway
+# call is seconds; a worker killed mid-send must not hold the text for ever).
+TEXT_LEASE = timedelta(minutes=5)
+
+
 @action
 def claim_text(notification_id: int, to: str, *, actor: Actor) -> TextMessage | None:
     """Decide to text about one notification, once (the one-to-one row settles a race):
@@ -1204,13 +1216,97 @@ def claim_text(notification_id: int, to: str, *, actor: Actor) -> TextMessage | 
 
 
 @action
-def mark_text_sent(text_id: int, error: str, *, actor: Actor) -> None:
-    """Record the outcome of sending a text (not retried: it is a nudge, the inbox and the
-    e-mail carry the notification)."""
-    if error:
-        TextMessage.objects.filter(pk=text_id).update(error=error[:300])
+def begin_text_attempt(
+    text_id: int, *, actor: Actor, now: datetime | None = None
+) -> TextMessage | None:
+    """Take one attempt at sending a text: a conditional update, so of two workers only one
+    sends it, and never once it was sent or dead-lettered. None: nothing to send now."""
+    now = now or timezone.now()
+    taken = (
+        TextMessage.objects.filter(
+            pk=text_id,
+            sent_at__isnull=True,
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+        )
+        .exclude(next_attempt_at__gt=now)
+        .update(next_attempt_at=now + TEXT_LEASE)
+    )
+    if taken != 1:
+        return None
+    text: TextMessage = TextMessage.objects.select_related("notification").get(pk=text_id)
+    return text
+
+
+@action
+def mark_text_sent(text_id: int, error: str, *, actor: Actor) -> TextMessage | None:
+    """Record one attempt's outcome: sent (``error`` empty), retry later with exponential
+    backoff, or, after ``TEXT_MAX_ATTEMPTS``, a dead letter (audited) for an administrator
+    to replay. A text already sent stays sent."""
+    text: TextMessage | None = (
+        TextMessage.objects.select_for_update()
+        .select_related("notification")
+        .filter(pk=text_id)
+        .first()
+    )
+    if text is None or text.sent_at is not None or text.status == DeliveryStatus.DEAD:
+        return None
+    text.attempts += 1
+    text.error = error[:300]
+    if not error:
+        text.status = DeliveryStatus.DELIVERED
+        text.sent_at = timezone.now()
+        text.next_attempt_at = None
+    elif text.attempts >= TEXT_MAX_ATTEMPTS:
+        text.status = DeliveryStatus.DEAD
+        text.next_attempt_at = None
+        audit(
+            actor,
+            AuditAction.EXCHANGE_DEAD_LETTERED,
+            obj=text,
+            outcome=Outcome.FAILURE,
+            agency_id=text.notification.agency_id,
+            details={
+                "channel": "sms",
+                "notification": text.notification_id,
+                "attempts": text.attempts,
+                "error": text.error,
+            },
+        )
     else:
-        TextMessage.objects.filter(pk=text_id).update(sent_at=timezone.now())
+        text.status = DeliveryStatus.RETRYING
+        text.next_attempt_at = timezone.now() + text.backoff()
+    text.save(update_fields=["attempts", "error", "status", "sent_at", "next_attempt_at"])
+    return text
+
+
+@action
+def replay_text(text: TextMessage, *, actor: Actor) -> TextMessage:
+    """An administrator of the recipient's agency sends a dead text again (after fixing the
+    gateway or the number); it gets ``TEXT_MAX_ATTEMPTS`` new attempts."""
+    agency_id = text.notification.agency_id
+    if actor.scopes is not None or not (
+        actor.is_system or (actor.has_role("agency_admin") and actor.agency_id == agency_id)
+    ):
+        raise NotFound(f"No text message {text.pk}.")
+    if text.sent_at is not None:
+        raise ActionRefused("This text was sent; it is never sent twice.")
+    if text.status != DeliveryStatus.DEAD:
+        raise ActionRefused("Only dead letters are replayed.")
+    from accord.exchange.tasks import send_text_message
+
+    text.status = DeliveryStatus.PENDING
+    text.attempts = 0
+    text.next_attempt_at = None
+    text.save(update_fields=["status", "attempts", "next_attempt_at"])
+    send_text_message.enqueue(text.pk)
+    audit(
+        actor,
+        AuditAction.EXCHANGE_REPLAYED,
+        obj=text,
+        agency_id=agency_id,
+        details={"channel": "sms", "notification": text.notification_id},
+    )
+    return text
 
 
 # --- bulk feeds ---------------------------------------------------------------------------------

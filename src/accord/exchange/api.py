@@ -29,6 +29,7 @@ from accord.exchange.models import (
     Notification,
     NotificationPreference,
     Subscription,
+    TextMessage,
     WebhookEndpoint,
 )
 from accord.people.models import PersonRecord
@@ -122,7 +123,11 @@ class SubscriptionIn(StrictSchema):
     person_record: int | None = Field(None, description="A person record your agency may see")
     case_reference: str = ""
     event_types: list[str] = Field(default_factory=list, description="Empty: every type")
-    purpose: Purpose = Purpose.DEFENSE
+    purpose: Purpose | None = Field(
+        None,
+        description="Default: your agency kind's (a defender: defense_representation; "
+        "a service provider: treatment)",
+    )
 
 
 class SubscriptionOut(Schema):
@@ -302,7 +307,7 @@ def create_subscription(request: HttpRequest, body: SubscriptionIn) -> tuple[int
         person_record=record,
         case_reference=body.case_reference,
         event_types=body.event_types,
-        purpose=body.purpose,
+        purpose=body.purpose or "",
     )
     return 201, sub
 
@@ -360,6 +365,43 @@ def replay(request: HttpRequest, notification_id: int) -> Notification:
     )
     notification: Notification = access_object(rows, actor, notification_id)
     return actions.replay(notification, actor=actor)
+
+
+class TextMessageOut(Schema):
+    id: int
+    notification_id: int
+    to: str = Field(alias="to_masked", description="The number's last four digits")
+    status: DeliveryStatus
+    attempts: int
+    last_error: str = Field(alias="error")
+    claimed_at: datetime
+    next_attempt_at: datetime | None
+    sent_at: datetime | None
+
+
+def _admin_texts(request: HttpRequest) -> tuple[Any, QuerySet[TextMessage]]:
+    actor = _person_only(request)
+    if not actor.has_role("agency_admin"):
+        raise PermissionDenied("Agency administrators see dead letters.")
+    rows = TextMessage.objects.visible_to(actor).filter(notification__agency_id=actor.agency_id)
+    return actor, rows.select_related("notification")
+
+
+@router.get("/dead-letters/texts", response={200: list[TextMessageOut], **ERRORS})
+@paginate(AccordCursorPagination)
+def dead_texts(request: HttpRequest) -> QuerySet[TextMessage]:
+    """Custody texts to your agency's staff the gateway refused after every retry (agency
+    administrators)."""
+    _, rows = _admin_texts(request)
+    return rows.filter(status=DeliveryStatus.DEAD)
+
+
+@router.post("/texts/{text_id}/replay", response={200: TextMessageOut, **ERRORS})
+def replay_text(request: HttpRequest, text_id: int) -> TextMessage:
+    """Send a dead text message again (agency administrators); never one already sent."""
+    actor, rows = _admin_texts(request)
+    text: TextMessage = access_object(rows, actor, text_id)
+    return actions.replay_text(text, actor=actor)
 
 
 # --- webhooks ---------------------------------------------------------------------------------

@@ -8,10 +8,12 @@ from typing import Any
 from django import forms
 
 from accord.core.access import Purpose
+from accord.core.actors import Actor
 from accord.directory.forms import UswdsForm
 from accord.exchange.actions import event_types
 from accord.exchange.importer import FORMAT_BY_SUFFIX
 from accord.exchange.models import EmailMode
+from accord.people.models import PersonRecord
 
 
 def _type_choices() -> list[tuple[str, str]]:
@@ -31,14 +33,59 @@ class InboxFilterForm(UswdsForm):
     unread = forms.BooleanField(label="Unread only", required=False)
 
 
+# The purposes staff of each kind of agency subscribe for (the first is the default). A
+# subscription asks; the agreement's term for that purpose (and the client's consent where
+# the term needs it) decides each event, so offering a purpose grants nothing.
+SUBSCRIPTION_PURPOSES: dict[str, tuple[str, ...]] = {
+    "public_defender": (Purpose.DEFENSE,),
+    "court": (Purpose.ADJUDICATION,),
+    "prosecutor": (Purpose.PROSECUTION,),
+    "law_enforcement": (Purpose.CUSTODY,),
+    "jail": (Purpose.CUSTODY,),
+    "probation": (Purpose.SUPERVISION,),
+    "service_provider": (Purpose.TREATMENT, Purpose.SERVICES),
+    "community_organization": (Purpose.SERVICES,),
+    "coordinating_council": (Purpose.EVALUATION, Purpose.AUDIT),
+}
+
+# The picker lists at most this many of the agency's people; any other record is typed in.
+PICKER_LIMIT = 500
+
+
+def subscription_purposes(actor: Actor) -> list[tuple[str, str]]:
+    """The purposes offered to ``actor``: those of their agency's kind, else every one."""
+    codes = SUBSCRIPTION_PURPOSES.get(str(actor.attributes.get("agency_kind")), ())
+    labels = dict(Purpose.choices)
+    return [(code, labels[code]) for code in codes] or list(Purpose.choices)
+
+
+def people_to_pick(actor: Actor) -> list[tuple[int, str]]:
+    """The agency's own person records (its clients), by name, for the picker."""
+    rows = (
+        PersonRecord.objects.visible_to(actor)
+        .filter(agency_id=actor.agency_id or 0)
+        .order_by("last_name", "first_name", "pk")
+        .values_list("pk", "last_name", "first_name", "date_of_birth", "source_id")[:PICKER_LIMIT]
+    )
+    return [
+        (pk, f"{last}, {first}" + (f" ({born:%Y-%m-%d})" if born else "") + f" · {source}")
+        for pk, last, first, born, source in rows
+    ]
+
+
 class SubscriptionForm(UswdsForm):
-    """Subscribe to a person (a record your agency holds) or a case."""
+    """Subscribe to a person (a record your agency holds) or a case, for a purpose of your
+    agency's kind."""
 
     person_record = forms.IntegerField(
-        label="Person record number",
+        label="Person",
         required=False,
         min_value=1,
-        help_text="The number of the person record in People (your agency's record).",
+        widget=forms.NumberInput(attrs={"list": "people-to-pick", "class": "usa-input"}),
+        help_text=(
+            "One of your agency's people (your clients): pick from the list or type the "
+            "record number from People."
+        ),
     )
     case_reference = forms.CharField(
         label="Case number", required=False, max_length=80, help_text="The court's case number."
@@ -49,11 +96,24 @@ class SubscriptionForm(UswdsForm):
         widget=forms.CheckboxSelectMultiple,
         help_text="Leave all unticked to be told of every type.",
     )
-    purpose = forms.ChoiceField(label="Purpose", choices=Purpose.choices, initial=Purpose.DEFENSE)
+    purpose = forms.ChoiceField(
+        label="Purpose",
+        choices=Purpose.choices,
+        help_text=(
+            "Why you need to know; it must be a purpose your agreement names. Each event is "
+            "still decided by the agreement and, where it needs one, the client's consent."
+        ),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, actor: Actor | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["event_types"].choices = _type_choices()  # type: ignore[attr-defined]
+        self.people: list[tuple[int, str]] = []
+        if actor is not None:
+            purposes = subscription_purposes(actor)
+            self.fields["purpose"].choices = purposes  # type: ignore[attr-defined]
+            self.fields["purpose"].initial = purposes[0][0]
+            self.people = people_to_pick(actor)
 
 
 class PreferenceForm(UswdsForm):

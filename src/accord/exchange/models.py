@@ -327,23 +327,56 @@ class Digest(ProtectedModel):
         return f"digest {self.pk}"
 
 
+class TextMessageQuerySet(RestrictedQuerySet):
+    def visible_to(self, actor: Actor, purpose: str = Purpose.OPERATIONS) -> TextMessageQuerySet:
+        """Texts to you; an agency administrator's, those to the agency's staff (the page
+        shows their state and the number's last digits, never what the event was)."""
+        if actor.is_system:
+            return self
+        if actor.user_id is None:
+            return self.none()
+        mine = Q(notification__recipient_id=actor.user_id)
+        if actor.scopes is None and actor.has_role("agency_admin"):
+            return self.filter(mine | Q(notification__agency_id=actor.agency_id))
+        return self.filter(mine)
+
+
 class TextMessage(ProtectedModel):
     """A content-free text message about one notification (custody events, for those who
-    opted in). Claimed before sending, so it is sent at most once per notification."""
+    opted in). Claimed before sending, so there is at most one per notification; a failed
+    send is retried with backoff up to ``TEXT_MAX_ATTEMPTS`` and then dead-lettered for an
+    administrator to replay. Once ``sent_at`` is set it is never sent again."""
 
     notification = models.OneToOneField("Notification", on_delete=models.CASCADE, related_name="+")
     to = models.CharField(max_length=16)
     claimed_at = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    # While an attempt runs: the end of its lease (another worker may not start one before);
+    # while retrying: when the next attempt is due.
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    error = models.CharField(max_length=300, blank=True, default="")
+    error = models.CharField(max_length=300, blank=True, default="", help_text="the last one")
 
-    objects = RestrictedQuerySet.as_manager()
+    objects = TextMessageQuerySet.as_manager()
 
     class Meta:
         ordering = ["-claimed_at", "-pk"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
 
     def __str__(self) -> str:
         return f"text message {self.pk}"
+
+    @property
+    def to_masked(self) -> str:
+        """The number as administrators see it: its last four digits."""
+        return f"…{self.to[-4:]}" if self.to else ""
+
+    def backoff(self) -> timedelta:
+        """Exponential: 30 s, 1 min, 2 min, 4 min, … capped at one hour."""
+        return timedelta(seconds=min(30 * 2 ** max(self.attempts - 1, 0), 3600))
 
 
 class WebhookEndpoint(ProtectedModel):

@@ -5,7 +5,7 @@ notification whatever the retries (a worker killed mid-delivery is retried by th
 one, and the second attempt finds the inbox already written). E-mail is at-least-once: a
 worker killed between sending and recording it can send one duplicate e-mail. Daily
 digests are claimed before they are sent (one per person and day, whatever the runs), and
-custody texts at most once per notification.
+custody texts at most once per notification (retried with backoff, then dead-lettered).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from accord.core.schedule import every
 from accord.exchange import sms
 from accord.exchange.actions import (
     DIGEST_STALE_AFTER,
+    begin_text_attempt,
     claim_digest,
     claim_text,
     complete_delivery,
@@ -43,6 +44,7 @@ from accord.exchange.models import (
     EmailMode,
     Notification,
     NotificationPreference,
+    TextMessage,
     WebhookDelivery,
 )
 
@@ -50,6 +52,10 @@ logger = logging.getLogger("accord.exchange")
 
 # A digest lists at most this many notifications one by one (then a count of the rest).
 DIGEST_LINES = 50
+
+# The inbox is the work someone waits for: delivery tasks go before the rest of the queue
+# (case effects, webhooks, periodic jobs), so a burst of events does not delay the notices.
+DELIVERY_PRIORITY = 10
 
 
 def _email(notification: Notification) -> None:
@@ -142,7 +148,7 @@ def send_due_digests() -> dict[str, int]:
 def text_custody_event(notification: Notification, pref: NotificationPreference | None) -> str:
     """Text those who opted in that a custody event arrived: a content-free nudge (the
     agency, never the person), at most once per notification, not during quiet hours,
-    and only when an SMS backend is configured."""
+    and only when an SMS backend is configured. A failed send is retried by the worker."""
     if pref is None or not pref.sms_custody or not pref.phone:
         return "not wanted"
     if notification.event.event_type.family != "custody" or pref.quiet_now():
@@ -152,18 +158,65 @@ def text_custody_event(notification: Notification, pref: NotificationPreference 
     text = claim_text(notification.pk, pref.phone, actor=SYSTEM)
     if text is None:
         return "already texted"
-    body = (
-        f"Accord: a custody event from {notification.event.source_agency.short_name} "
-        "arrived for you. Sign in to read it."
+    return send_text(text.pk)
+
+
+def send_text(text_id: int, now: datetime | None = None) -> str:
+    """One attempt at sending a claimed text: sent, retrying (a task is queued for when the
+    backoff ends), dead (after ``TEXT_MAX_ATTEMPTS``), or nothing to do (sent already, dead,
+    not due yet, or another worker is sending it). A worker killed between the gateway's
+    answer and the record can send one duplicate after the lease, as with e-mail."""
+    text = begin_text_attempt(text_id, actor=SYSTEM, now=now)
+    if text is None:
+        return "nothing to do"
+    agency = (
+        Notification.objects.filter(pk=text.notification_id)
+        .values_list("event__source_agency__short_name", flat=True)
+        .first()
     )
+    body = f"Accord: a custody event from {agency} arrived for you. Sign in to read it."
+    error = ""
     try:
-        sms.send_sms(pref.phone, body)
+        backend = sms.get_backend()
+        if backend is None:
+            error = "no SMS backend is configured"
+        elif backend.send_messages([sms.SmsMessage(to=text.to, body=body)]) < 1:
+            error = "the SMS backend sent nothing"
     except Exception as exc:
-        logger.warning("text for notification %s failed: %r", notification.pk, exc)
-        mark_text_sent(text.pk, repr(exc) or "failed", actor=SYSTEM)
-        return "text failed"
-    mark_text_sent(text.pk, "", actor=SYSTEM)
-    return "texted"
+        logger.warning("text %s for notification %s failed: %r", text_id, text.notification_id, exc)
+        error = repr(exc) or "failed"
+    done = mark_text_sent(text_id, error, actor=SYSTEM)
+    if done is None:
+        return "nothing to do"
+    if done.status == DeliveryStatus.RETRYING:
+        send_text_message.using(run_after=done.next_attempt_at).enqueue(text_id)
+        return "text retrying"
+    return "text dead" if done.status == DeliveryStatus.DEAD else "texted"
+
+
+@task(priority=DELIVERY_PRIORITY)
+def send_text_message(text_id: int) -> str:
+    """Try a text again (its backoff has ended) or after an administrator's replay."""
+    return send_text(text_id)
+
+
+@every(timedelta(hours=1))
+@task()
+def retry_stalled_texts() -> int:
+    """Safety net: texts whose retry is ten minutes overdue (their task lost with a wiped
+    queue, or a worker killed mid-send) are queued again. An attempt is taken once, so a
+    duplicate task sends nothing twice."""
+    cutoff = timezone.now() - timedelta(minutes=10)
+    stalled = list(
+        TextMessage.objects.filter(
+            status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
+            sent_at__isnull=True,
+            next_attempt_at__lt=cutoff,
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for pk in stalled:
+        send_text_message.enqueue(pk)
+    return len(stalled)
 
 
 def deliver(notification_id: int) -> str:
@@ -203,11 +256,6 @@ def deliver(notification_id: int) -> str:
             return "retrying"
         return "dead"
     return "delivered"
-
-
-# The inbox is the work someone waits for: delivery tasks go before the rest of the queue
-# (case effects, webhooks, periodic jobs), so a burst of events does not delay the notices.
-DELIVERY_PRIORITY = 10
 
 
 # A delivery task also puts in their inboxes the in-app-only notifications routed just

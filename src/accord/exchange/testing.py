@@ -92,3 +92,59 @@ def booking(
 
 def minutes_ago(n: float) -> datetime:
     return timezone.now() - timedelta(minutes=n)
+
+
+# --- a service provider following its clients' court dates ----------------------------------
+
+HEARING_TYPES = ["court.hearing_scheduled", "court.hearing_continued"]
+
+
+def provider_client(county: County, source_id: str = "P-1", **person: Any) -> PersonRecord:
+    """The provider's own record of a client it serves (referrals will point here later)."""
+    return record_person(
+        county.provider,
+        source_id,
+        actor=actor_for_user(county.provider_case_worker),
+        **{**PERSON, **person},
+    )
+
+
+def court_to_provider_mou(
+    county: County, reference: str = "MOU-PRV-1", consent: str = "client"
+) -> Agreement:
+    """The court tells the provider of its clients' hearings for treatment coordination
+    (§5.1), with the client's consent unless ``consent`` says otherwise."""
+    return make_agreement(
+        reference,
+        [(county.court, county.court_clerk), (county.provider, county.provider_case_worker)],
+        [
+            term(
+                "5.1",
+                county.court,
+                county.provider,
+                ["identity", "court_events"],
+                [Purpose.TREATMENT],
+                actions_=("view", "notify"),
+                consent=consent,
+            )
+        ],
+    )
+
+
+def provider_subscribes(county: County, record: PersonRecord, **kwargs: Any) -> Subscription:
+    kwargs.setdefault("event_types", HEARING_TYPES)
+    kwargs.setdefault("purpose", Purpose.TREATMENT)
+    return subscribe(
+        actor=actor_for_user(county.provider_case_worker), person_record=record, **kwargs
+    )
+
+
+def hearing(
+    source_id: str = "C-9", case_reference: str = "2026-CF-1", **person: Any
+) -> dict[str, Any]:
+    """A hearing the court scheduled three days from now."""
+    return {
+        "subject": {"source_id": source_id, **PERSON, **person},
+        "case_reference": case_reference,
+        "hearing_at": (timezone.now() + timedelta(days=3)).isoformat(),
+    }

@@ -17,4 +17,5 @@ urlpatterns = [
     path("webhooks/<int:pk>/disable", views.disable_webhook, name="disable-webhook"),
     path("dead-letters/<int:pk>/replay", views.replay, name="replay"),
     path("dead-letters/webhooks/<int:pk>/replay", views.replay_webhook, name="replay-webhook"),
+    path("dead-letters/texts/<int:pk>/replay", views.replay_text, name="replay-text"),
 ]

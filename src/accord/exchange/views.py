@@ -33,6 +33,7 @@ from accord.exchange.models import (
     Notification,
     NotificationPreference,
     Subscription,
+    TextMessage,
     WebhookDelivery,
     WebhookEndpoint,
 )
@@ -116,7 +117,7 @@ def notification_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def subscriptions(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
-    form = SubscriptionForm(request.POST or None)
+    form = SubscriptionForm(request.POST or None, actor=actor)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -140,7 +141,12 @@ def subscriptions(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "exchange/subscriptions.html",
-        {"form": form, "page": page, "page_numbers": numbers},
+        {
+            "form": form,
+            "page": page,
+            "page_numbers": numbers,
+            "agency_kind": actor.attributes.get("agency_kind", ""),
+        },
         status=422 if form.errors else 200,
     )
 
@@ -211,11 +217,36 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
         .select_related("event__event_type", "endpoint")
         .order_by("-created_at", "-pk")[:100]
     )
+    texts = (
+        TextMessage.objects.visible_to(actor)
+        .filter(notification__agency_id=actor.agency_id or 0, status=DeliveryStatus.DEAD)
+        .select_related("notification__event__event_type", "notification__recipient")
+        .order_by("-claimed_at", "-pk")[:100]
+    )
     return render(
         request,
         "exchange/dead_letters.html",
-        {"page": page, "page_numbers": numbers, "hooks": hooks},
+        {"page": page, "page_numbers": numbers, "hooks": hooks, "texts": texts},
     )
+
+
+@require_POST
+@errors_as_pages
+def replay_text(request: HttpRequest, pk: int) -> HttpResponse:
+    """Send a dead text message again (agency administrators)."""
+    actor = actor_of(request)
+    _require_admin(actor)
+    rows = TextMessage.objects.visible_to(actor).filter(
+        notification__agency_id=actor.agency_id or 0
+    )
+    text = access_object(rows.select_related("notification"), actor, pk)
+    try:
+        actions.replay_text(text, actor=actor)
+    except AccordError as exc:
+        messages.error(request, exc.detail)
+    else:
+        messages.success(request, "The text goes to the worker again.")
+    return HttpResponseRedirect(reverse("exchange:dead-letters"))
 
 
 @require_POST

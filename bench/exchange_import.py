@@ -9,7 +9,8 @@ hundred carry a clerk's typo in the first name (the jail's record changes and is
 again). Then runs ``accord import events`` in a process of its own (wall, CPU, peak memory
 from ``wait4``), delivers every notification in this process, checks the routing against
 the truth, and verifies the audit chain. ``BENCH_IMPORT_POSTGRES`` (e.g.
-``postgresql://postgres@127.0.0.1:5432``) runs it on PostgreSQL instead of SQLite."""
+``postgresql://postgres@127.0.0.1:5432``) runs it on PostgreSQL instead of SQLite;
+``BENCH_IMPORT_PROFILE=FILE`` runs the import under cProfile and writes its profile to FILE."""
 
 from __future__ import annotations
 
@@ -167,6 +168,9 @@ def _run_import(feed: Path, username: str, rows: int) -> None:
         "--chunk-size",
         os.environ.get("BENCH_IMPORT_CHUNK", "20000"),
     ]
+    profile = os.environ.get("BENCH_IMPORT_PROFILE")
+    if profile:  # a cProfile of the import process, for finding where its time goes
+        command = [sys.executable, "-m", "cProfile", "-o", profile, *command]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     started = time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)  # noqa: S603

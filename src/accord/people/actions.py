@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from accord.audit.chain import append as audit
 from accord.audit.codes import AuditAction
-from accord.core.actions import action, insert_many
+from accord.core.actions import action, copy_rows, insert_many
 from accord.core.actors import Actor
 from accord.core.errors import ActionRefused, InvalidInput, NotFound, PermissionDenied
 from accord.directory.models import Agency
@@ -85,27 +85,33 @@ def _file(
 ) -> None:
     """File records under their keys and keep their match data current. ``fresh``: the
     records were just created with their match data, and have no keys to drop yet."""
-    values: list[Any] = []  # four a key: agency, record, kind, value
+    rows: list[tuple[int, int, str, str]] = []  # agency, record, kind, value
     for record in records:
         record_names = names[record.pk]
         record.match_data = encode_match_data(record.date_of_birth, record_names)
         agency_id, pk = record.agency_id, record.pk
-        for kind, value in sorted(record_keys(record_names, record.date_of_birth)):
-            values += (agency_id, pk, kind, value)
+        rows += [
+            (agency_id, pk, kind, value)
+            for kind, value in sorted(record_keys(record_names, record.date_of_birth))
+        ]
     if not fresh:
         PersonKey.objects.filter(record__in=[r.pk for r in records]).delete()
         _update_fields(records, ["match_data"])
-    # Keys are many (about thirty a record) and plain: multi-row INSERTs of plain values, not
-    # model objects (a third faster than one executemany on SQLite).
+    # Keys are many (about thirty a record) and plain: written as rows, not model objects —
+    # one COPY on PostgreSQL, multi-row INSERTs elsewhere (a third faster than one
+    # executemany on SQLite).
+    columns = ["agency_id", "record_id", "kind", "value"]
+    if connection.vendor == "postgresql":
+        copy_rows(PersonKey, columns, rows)
+        return
     table = connection.ops.quote_name(PersonKey._meta.db_table)
-    step = 4 * KEYS_PER_INSERT
     with connection.cursor() as cursor:
-        for start in range(0, len(values), step):
-            params = values[start : start + step]
-            rows = ", ".join(["(%s, %s, %s, %s)"] * (len(params) // 4))
+        for start in range(0, len(rows), KEYS_PER_INSERT):
+            batch = rows[start : start + KEYS_PER_INSERT]
             cursor.execute(
-                f"INSERT INTO {table} (agency_id, record_id, kind, value) VALUES {rows}",  # noqa: S608
-                params,
+                f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 - fixed names
+                f"VALUES {', '.join(['(%s, %s, %s, %s)'] * len(batch))}",
+                [value for row in batch for value in row],
             )
 
 

@@ -161,10 +161,16 @@ def compare_names(q: Name, r: Name) -> tuple[float, str]:
 
 
 def _compare(
-    orders: tuple[tuple[str, str, str], tuple[str, str, str]], r: tuple[str, str, str]
+    orders: tuple[tuple[str, str, str], tuple[str, str, str]],
+    r: tuple[str, str, str],
+    tried: tuple[bool, bool] = (True, True),
 ) -> tuple[float, str]:
+    """The best of the orders ``tried`` (an order left out is one whose surnames are known
+    to compare under 0.5, which this would skip anyway)."""
     best = (0.0, "")
     for swapped, asked in enumerate(orders):
+        if not tried[swapped]:
+            continue
         # Swapping the party's names (not the record's) keeps surname against surname.
         last_score, last_words = _surname(asked[2], r[2])
         if last_score < 0.5:
@@ -180,6 +186,48 @@ def _compare(
     return best
 
 
+# A surname pair scores 0.5 or more in :func:`_surname` only through one of its cases:
+# the same or one or two edits apart (whole or, for compound surnames, a part against a
+# part), sounding alike, a compound part in common or nearly (one edit, Jaro-Winkler 0.9),
+# or 0.9 times their Jaro-Winkler similarity reaching 0.5. :func:`_may_reach_half` asks
+# the cheap superset of those cases, the floor lowered a little so that rounding can only
+# let more through.
+_PLAIN_FLOOR = 0.5 / 0.9 - 1e-9
+
+# (joined, the forms a compound surname is compared by or None, metaphone, NYSIIS)
+SurnameForm = tuple[str, tuple[str, ...] | None, str, str]
+
+
+@lru_cache(maxsize=200_000)
+def _surname_form(last: str) -> SurnameForm:
+    whole = joined(last)
+    forms = None
+    if " " in last or "-" in last:
+        forms = tuple(_parts_of(last, whole) | {whole})
+    return whole, forms, metaphone(whole), nysiis(whole)
+
+
+def _may_reach_half(q: SurnameForm, r: SurnameForm) -> bool:
+    """Whether ``_surname`` may score this pair at 0.5 or more (never False when it does)."""
+    qj, q_forms, q_metaphone, q_nysiis = q
+    rj, r_forms, r_metaphone, r_nysiis = r
+    if not qj or not rj:
+        return False
+    if q_metaphone == r_metaphone or q_nysiis == r_nysiis:
+        return True
+    if q_forms is None and r_forms is None:
+        return (
+            JaroWinkler.similarity(qj, rj) >= _PLAIN_FLOOR
+            or DamerauLevenshtein.distance(qj, rj, score_cutoff=2) <= 2
+        )
+    return any(
+        JaroWinkler.similarity(a, b) >= _PLAIN_FLOOR
+        or DamerauLevenshtein.distance(a, b, score_cutoff=2) <= 2
+        for a in q_forms or (qj,)
+        for b in r_forms or (rj,)
+    )
+
+
 class Scorer:
     """Scores the candidates of one look-up. What repeats among them is worked out once:
     a common name's candidates share dates of birth (those found by the DOB keys) and
@@ -191,10 +239,50 @@ class Scorer:
         self._dobs: dict[str, tuple[float | None, str]] = {}
         self._names: dict[str, tuple[float, str]] = {}
 
-    def score(self, match_data: str) -> tuple[float, str, str, float] | None:
-        """(score 0-100, explanation, matched name, name score 0-1) of one record, or None
-        if it is not a hit."""
-        head, *encoded = match_data.split("|")
+    def score_all(self, rows: list[tuple[int, str]]) -> list[Match]:
+        """The hits among ``rows`` (record id, match data), with their scores (0-100),
+        explanations, matched names and name scores (0-1). A cheap screen comes first:
+        most candidates of a look-up with a DOB share only the date with the party, and a
+        surname nothing like the party's in either order rules a name out without the full
+        comparison."""
+        asked = [_surname_form(order[2]) for order in self.orders]
+        screened: dict[str, tuple[bool, bool]] = {}
+        found = []
+        for record_id, match_data in rows:
+            head, *encoded = match_data.split("|")
+            split = [text.split("\t") for text in encoded]
+            promising = False
+            for fields in split:
+                last = fields[2] if len(fields) > 2 else ""
+                flags = screened.get(last)
+                if flags is None:
+                    form = _surname_form(last)
+                    flags = screened[last] = (
+                        _may_reach_half(asked[0], form),
+                        _may_reach_half(asked[1], form),
+                    )
+                if flags[0] or flags[1]:
+                    promising = True
+                    break
+            if not promising:
+                continue  # every name scores 0 in both orders: not a hit
+            texts = []
+            for text, fields in zip(encoded, split, strict=True):
+                first, middle, last = [*fields, "", ""][:3]
+                texts.append((text, first, middle, last))
+            scored = self._score(head, texts, screened)
+            if scored is not None:
+                found.append(Match(record_id, *scored))
+        return found
+
+    def _score(
+        self,
+        head: str,
+        texts: list[tuple[str, str, str, str]],
+        tried: dict[str, tuple[bool, bool]],
+    ) -> tuple[float, str, str, float] | None:
+        """(score, explanation, matched name, name score) of one record, or None if it is
+        not a hit."""
         compared_dobs = self._dobs.get(head)
         if compared_dobs is None:
             compared_dobs = self._dobs[head] = compare_dobs(
@@ -202,17 +290,21 @@ class Scorer:
             )
         dob_score, dob_words = compared_dobs
         orders = self.orders
-        if dob_score == 0.0 and not any(_near_exact(orders, text) for text in encoded):
+        if dob_score == 0.0 and not any(
+            _near_exact_parts(orders, first, last) for _text, first, _middle, last in texts
+        ):
             # Unrelated dates of birth: only a (nearly) identical name is a hit, and this
             # cheap test lets through every name that could be one (most namesakes of a
             # common name are rejected here without a full comparison).
             return None
         best_name, best_words, best_matched = 0.0, "", ""
-        for index, text in enumerate(encoded):
+        for index, (text, first, middle, last) in enumerate(texts):
+            orders_tried = tried.get(last, _BOTH)
+            if not (orders_tried[0] or orders_tried[1]):
+                continue  # scores 0 in both orders
             compared = self._names.get(text)
             if compared is None:
-                first, middle, last = [*text.split("\t"), "", ""][:3]
-                compared = self._names[text] = _compare(orders, (first, middle, last))
+                compared = self._names[text] = _compare(orders, (first, middle, last), orders_tried)
             score, words = compared
             if score > best_name:
                 best_name, best_matched = score, text
@@ -235,11 +327,15 @@ class Scorer:
         return round(total * 100, 1), explanation, matched, best_name
 
 
-def _near_exact(orders: tuple[tuple[str, str, str], tuple[str, str, str]], text: str) -> bool:
+_BOTH = (True, True)
+
+
+def _near_exact_parts(
+    orders: tuple[tuple[str, str, str], tuple[str, str, str]], first: str, last: str
+) -> bool:
     """Whether a name could compare at DIFFERENT_DOB_NAME_THRESHOLD (0.95) or more: the
     same surname (or a compound part of it) and the same first name, a nickname of it or
     one edit from it — in either order. A superset of :func:`compare_names` >= 0.95."""
-    first, _middle, last = [*text.split("\t"), "", ""][:3]
     return any(
         _same_surname(asked[2], last) and _close_first(joined(asked[0]), joined(first))
         for asked in orders
@@ -349,12 +445,8 @@ def find_matches(agency_id: int, party: Party, *, limit: int = MAX_HITS) -> list
     query = party.name
     if not joined(query.last):
         return []
-    found = []
     scorer = Scorer(party, query)
-    for record_id, match_data in candidates(agency_id, query_keys(query, party.date_of_birth)):
-        scored = scorer.score(match_data)
-        if scored is not None:
-            found.append(Match(record_id, *scored))
+    found = scorer.score_all(candidates(agency_id, query_keys(query, party.date_of_birth)))
     found.sort(key=lambda m: (-m.score, m.record_id))
     if len(found) <= limit:
         return found

@@ -92,8 +92,10 @@ def _file(
         agency_id, pk = record.agency_id, record.pk
         rows += [
             (agency_id, pk, kind, value)
-            for kind, value in sorted(record_keys(record_names, record.date_of_birth))
+            for kind, value in record_keys(record_names, record.date_of_birth)
         ]
+    # In the lookup index's order: consecutive rows land on the same index pages.
+    rows.sort()
     if not fresh:
         PersonKey.objects.filter(record__in=[r.pk for r in records]).delete()
         _update_fields(records, ["match_data"])

@@ -211,12 +211,23 @@ class PersonRole(ProtectedModel):
 
 class PersonKey(ProtectedModel):
     """One blocking key a record is filed under (see ``accord.people.keys``). The index on
-    (agency, kind, value, record) answers a look-up from the index alone."""
+    (agency, kind, value, record) answers a look-up from the index alone.
+
+    Keys are derived data, written only by ``people.actions._file`` from their record (about
+    thirty a record, millions in a county), so their references are not checked by the
+    database: a foreign-key check per key row at each commit cost a bulk feed more than
+    writing the rows. Deleting a record still deletes its keys (the ORM's cascade)."""
 
     agency = models.ForeignKey(
-        "directory.Agency", on_delete=models.CASCADE, related_name="+", db_index=False
+        "directory.Agency",
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    record = models.ForeignKey(PersonRecord, on_delete=models.CASCADE, related_name="keys")
+    record = models.ForeignKey(
+        PersonRecord, on_delete=models.CASCADE, related_name="keys", db_constraint=False
+    )
     kind = models.CharField(max_length=2)
     value = models.CharField(max_length=64)
 

@@ -94,8 +94,9 @@ def _file(
             (agency_id, pk, kind, value)
             for kind, value in record_keys(record_names, record.date_of_birth)
         ]
-    # In the lookup index's order: consecutive rows land on the same index pages.
-    rows.sort()
+    # In the lookup index's order (agency, kind, value, record): consecutive rows land on
+    # the same pages of that index, which a county's millions of keys make large.
+    rows.sort(key=lambda row: (row[0], row[2], row[3], row[1]))
     if not fresh:
         PersonKey.objects.filter(record__in=[r.pk for r in records]).delete()
         _update_fields(records, ["match_data"])

@@ -37,12 +37,13 @@ def test_a_long_list_finds_the_same_rows_as_a_short_one():
 def test_a_foreign_key_list_and_an_empty_one():
     agency = _agencies(1)[0]
     keys = [agency.pk, *range(10**9, 10**9 + ARRAY_FROM)]
-    assert Unit.objects.filter(agency__in=keys).count() == Unit.objects.filter(
-        agency=agency
-    ).count()
-    assert Unit.objects.filter(agency_id__in=keys).count() == Unit.objects.filter(
-        agency=agency
-    ).count()
+    assert (
+        Unit.objects.filter(agency__in=keys).count() == Unit.objects.filter(agency=agency).count()
+    )
+    assert (
+        Unit.objects.filter(agency_id__in=keys).count()
+        == Unit.objects.filter(agency=agency).count()
+    )
     assert not Agency.objects.filter(pk__in=[]).exists()
 
 
@@ -57,4 +58,5 @@ def test_the_statement_carries_one_array_on_postgresql_only():
         assert " IN (" in sql
         assert len(params) == ARRAY_FROM
     short_sql, short_params = Agency.objects.filter(pk__in=values[:3]).query.sql_with_params()
-    assert " IN (" in short_sql and len(short_params) == 3
+    assert " IN (" in short_sql
+    assert len(short_params) == 3

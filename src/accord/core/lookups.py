@@ -54,7 +54,7 @@ class _ArrayIn:
         return op
 
 
-class ArrayIn(_ArrayIn, In):
+class ArrayIn(_ArrayIn, In[Any]):
     pass
 
 

@@ -806,6 +806,18 @@ def complete_delivery(notification_id: int, *, actor: Actor) -> None:
     )
 
 
+def _failed_attempt(item: Notification | WebhookDelivery | TextMessage, limit: int) -> bool:
+    """After a failed attempt (already counted): retry once the backoff ends, or, at
+    ``limit`` attempts, a dead letter (True; the caller audits it)."""
+    if item.attempts >= limit:
+        item.status = DeliveryStatus.DEAD
+        item.next_attempt_at = None
+        return True
+    item.status = DeliveryStatus.RETRYING
+    item.next_attempt_at = timezone.now() + item.backoff()
+    return False
+
+
 @action
 def record_failure(notification_id: int, error: str, *, actor: Actor) -> Notification | None:
     """Count a failed attempt: retry later with exponential backoff, or dead-letter it."""
@@ -816,9 +828,7 @@ def record_failure(notification_id: int, error: str, *, actor: Actor) -> Notific
         return None
     notification.attempts += 1
     notification.last_error = error[:300]
-    if notification.attempts >= MAX_ATTEMPTS:
-        notification.status = DeliveryStatus.DEAD
-        notification.next_attempt_at = None
+    if _failed_attempt(notification, MAX_ATTEMPTS):
         audit(
             actor,
             AuditAction.EXCHANGE_DEAD_LETTERED,
@@ -827,9 +837,6 @@ def record_failure(notification_id: int, error: str, *, actor: Actor) -> Notific
             agency_id=notification.agency_id,
             details={"attempts": notification.attempts, "error": notification.last_error},
         )
-    else:
-        notification.status = DeliveryStatus.RETRYING
-        notification.next_attempt_at = timezone.now() + notification.backoff()
     notification.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
     return notification
 
@@ -1080,9 +1087,7 @@ def webhook_attempted(delivery_id: int, error: str, *, actor: Actor) -> WebhookD
         delivery.status = DeliveryStatus.DELIVERED
         delivery.delivered_at = timezone.now()
         delivery.next_attempt_at = None
-    elif delivery.attempts >= MAX_ATTEMPTS:
-        delivery.status = DeliveryStatus.DEAD
-        delivery.next_attempt_at = None
+    elif _failed_attempt(delivery, MAX_ATTEMPTS):
         audit(
             actor,
             AuditAction.EXCHANGE_DEAD_LETTERED,
@@ -1090,9 +1095,6 @@ def webhook_attempted(delivery_id: int, error: str, *, actor: Actor) -> WebhookD
             outcome=Outcome.FAILURE,
             details={"attempts": delivery.attempts, "error": delivery.last_error},
         )
-    else:
-        delivery.status = DeliveryStatus.RETRYING
-        delivery.next_attempt_at = timezone.now() + delivery.backoff()
     delivery.save(
         update_fields=["attempts", "last_error", "status", "delivered_at", "next_attempt_at"]
     )
@@ -1256,9 +1258,7 @@ def mark_text_sent(text_id: int, error: str, *, actor: Actor) -> TextMessage | N
         text.status = DeliveryStatus.DELIVERED
         text.sent_at = timezone.now()
         text.next_attempt_at = None
-    elif text.attempts >= TEXT_MAX_ATTEMPTS:
-        text.status = DeliveryStatus.DEAD
-        text.next_attempt_at = None
+    elif _failed_attempt(text, TEXT_MAX_ATTEMPTS):
         audit(
             actor,
             AuditAction.EXCHANGE_DEAD_LETTERED,
@@ -1272,9 +1272,6 @@ def mark_text_sent(text_id: int, error: str, *, actor: Actor) -> TextMessage | N
                 "error": text.error,
             },
         )
-    else:
-        text.status = DeliveryStatus.RETRYING
-        text.next_attempt_at = timezone.now() + text.backoff()
     text.save(update_fields=["attempts", "error", "status", "sent_at", "next_attempt_at"])
     return text
 

@@ -155,6 +155,12 @@ class Subscription(ProtectedModel):
         return not self.event_types or code in self.event_types
 
 
+def backoff(attempts: int) -> timedelta:
+    """The wait before retrying after ``attempts`` failed attempts (notifications, webhook
+    deliveries, texts): 30 s, 1 min, 2 min, 4 min, … capped at one hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
 class DeliveryStatus(models.TextChoices):
     PENDING = "pending", "Waiting for the worker"
     RETRYING = "retrying", "Failed; will retry"
@@ -213,8 +219,7 @@ class Notification(ProtectedModel):
         return f"notification {self.pk}"
 
     def backoff(self) -> timedelta:
-        """Exponential: 30 s, 1 min, 2 min, … capped at one hour."""
-        return timedelta(seconds=min(30 * 2 ** max(self.attempts - 1, 0), 3600))
+        return backoff(self.attempts)
 
 
 class EmailMode(models.TextChoices):
@@ -375,8 +380,7 @@ class TextMessage(ProtectedModel):
         return f"…{self.to[-4:]}" if self.to else ""
 
     def backoff(self) -> timedelta:
-        """Exponential: 30 s, 1 min, 2 min, 4 min, … capped at one hour."""
-        return timedelta(seconds=min(30 * 2 ** max(self.attempts - 1, 0), 3600))
+        return backoff(self.attempts)
 
 
 class WebhookEndpoint(ProtectedModel):
@@ -437,4 +441,4 @@ class WebhookDelivery(ProtectedModel):
         return f"webhook delivery {self.pk}"
 
     def backoff(self) -> timedelta:
-        return timedelta(seconds=min(30 * 2 ** max(self.attempts - 1, 0), 3600))
+        return backoff(self.attempts)

@@ -177,10 +177,7 @@ def send_text(text_id: int, now: datetime | None = None) -> str:
     body = f"Accord: a custody event from {agency} arrived for you. Sign in to read it."
     error = ""
     try:
-        backend = sms.get_backend()
-        if backend is None:
-            error = "no SMS backend is configured"
-        elif backend.send_messages([sms.SmsMessage(to=text.to, body=body)]) < 1:
+        if sms.send_sms(text.to, body) < 1:
             error = "the SMS backend sent nothing"
     except Exception as exc:
         logger.warning("text %s for notification %s failed: %r", text_id, text.notification_id, exc)

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from accord.audit.models import AuditCheckpoint, AuditEvent
+from accord.core.actions import copy_rows
 from accord.core.actors import Actor
 
 GENESIS = "0" * 64
@@ -148,9 +149,6 @@ class Entry:
 
 
 _COLUMNS = (*FIELDS, "hash")
-_COPY_SQL = "COPY {} ({}) FROM STDIN".format(
-    f'"{AuditEvent._meta.db_table}"', ", ".join(f'"{c}"' for c in _COLUMNS)
-)
 
 
 def append_many(entries: Sequence[Entry]) -> int:
@@ -201,10 +199,7 @@ def append_many(entries: Sequence[Entry]) -> int:
             values["details"] = ops.adapt_json_value(values["details"], None)
             rows.append((*(values[name] for name in FIELDS), prev))
         if connection.vendor == "postgresql":
-            # One COPY: an executemany still sends a statement a row.
-            with connection.cursor() as cursor, cursor.copy(_COPY_SQL) as copy:
-                for row in rows:
-                    copy.write_row(row)
+            copy_rows(AuditEvent, _COLUMNS, rows)  # an executemany sends a statement a row
             return seq
         quote = connection.ops.quote_name
         sql = (

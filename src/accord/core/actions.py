@@ -218,8 +218,10 @@ def copy_rows(
 ) -> None:
     """PostgreSQL only: write plain rows (values as the driver takes them) into the model's
     table with one ``COPY … FROM STDIN``, the fastest way in for a bulk feed's millions of
-    rows. Constraints and triggers apply as to an ``INSERT``. Actions only."""
-    _check(model, "bulk_create")
+    rows. Constraints and triggers apply as to an ``INSERT``. A protected model's rows:
+    actions only."""
+    if issubclass(model, ProtectedModel):
+        _check(model, "bulk_create")
     if connection.vendor != "postgresql":
         raise RuntimeError("copy_rows is for PostgreSQL; use a multi-row INSERT elsewhere.")
     quote = connection.ops.quote_name

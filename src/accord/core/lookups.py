@@ -24,7 +24,7 @@ _PLAIN = (models.IntegerField, models.CharField, models.TextField)
 def _plain(field: Any) -> bool:
     """Integer and text fields (and keys to them), whose values go to the driver as they are."""
     target = getattr(field, "target_field", None) or field
-    return isinstance(target, _PLAIN) and not isinstance(target, ForeignObject)
+    return isinstance(target, _PLAIN)
 
 
 class _ArrayIn:

@@ -52,3 +52,25 @@ def test_a_query_shares_keys_with_its_record_despite_a_swap_and_a_nickname():
     asked = query_keys(Name.of("Harper", "", "Bill"), None)
     shared = {(k, v) for k, values in asked.items() for v in values} & stored
     assert shared
+
+
+def _shared(stored: set[tuple[str, str]], asked: dict[str, set[str]], kind: str) -> set[str]:
+    return {v for k, v in stored if k == kind} & asked.get(kind, set())
+
+
+def test_the_dob_key_carries_an_initial_of_either_name_in_either_order():
+    stored = record_keys([Name.of("William", "", "Garcia Lopez")], date(1990, 3, 4))
+    assert {v for k, v in stored if k == "db"} == {
+        "19900304|w",
+        "19900304|g",
+        "19900304|l",
+    }
+    # Swapped names, a nickname, one part of the compound surname: one initial is enough.
+    assert _shared(stored, query_keys(Name.of("Lopez", "", "Bill"), date(1990, 3, 4)), "db")
+    # A mistyped DOB (day and month swapped) is asked too.
+    assert _shared(stored, query_keys(Name.of("Bill", "", "Garcia"), date(1990, 4, 3)), "db")
+
+
+def test_the_dob_key_does_not_gather_everyone_born_that_day():
+    stored = record_keys([Name.of("Maria", "", "Nguyen")], date(1975, 7, 21))
+    assert not _shared(stored, query_keys(Name.of("Oscar", "", "Baker"), date(1975, 7, 21)), "db")

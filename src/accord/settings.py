@@ -215,8 +215,13 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         # be overtaken by another writer between the read and the write.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
+        # A 64 MB page cache (the default is 2 MB) and reads through a memory map: a
+        # county's person-key index is gigabytes, and a conflict check or a bulk feed touches
+        # pages all over it (docs/benchmarks.md).
         "init_command": (
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
+            f"PRAGMA cache_size=-{envint('ACCORD_SQLITE_CACHE_KB', 65536)}; "
+            f"PRAGMA mmap_size={envint('ACCORD_SQLITE_MMAP_MB', 2048) * 1024 * 1024};"
         ),
     }
     # Kept open between requests and tasks: closing the last connection to a WAL database

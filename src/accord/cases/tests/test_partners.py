@@ -191,14 +191,17 @@ def test_an_older_event_arriving_late_overwrites_nothing(represented, office):
     jail_mou(office)
     court_mou(office)
     now = timezone.now()
+    released_at, booked_at = now - timedelta(hours=1), now - timedelta(days=2)
     # The release arrives before its booking: the booking is recorded as a spell that is over.
-    _ingest(office, "custody.released", {"booking_number": "B-1"}, "r-1", now - timedelta(hours=1))
+    _ingest(office, "custody.released", {"booking_number": "B-1"}, "r-1", released_at)
     booked = {"booking_number": "B-1", "facility": "Main jail"}
-    _ingest(office, "custody.booked", booked, "b-1", now - timedelta(days=2))
+    _ingest(office, "custody.booked", booked, "b-1", booked_at)
     run_event_effects()
     spell = CustodyStatus.objects.get(client=case.client)
-    assert spell.released_on == timezone.localdate()
-    assert spell.in_custody_since == timezone.localdate() - timedelta(days=2)
+    # The days the events happened on, in the county's time zone (an hour ago is yesterday
+    # in the first hour of the day).
+    assert spell.released_on == timezone.localdate(released_at)
+    assert spell.in_custody_since == timezone.localdate(booked_at)
 
     # The court continued the pretrial twice; the older continuance arrives last.
     first, second, third = at(4), at(11), at(25)

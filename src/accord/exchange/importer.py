@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TextIO
 
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
 from accord.core.actors import Actor
 from accord.core.errors import AccordError
@@ -242,3 +242,32 @@ def import_events(
         flush()
     report.rejected.sort(key=lambda r: r.line)
     return report
+
+
+# Below this, PostgreSQL's buffer pool cannot hold the person-key index of a large county and
+# a feed of a million rows takes about twice as long (docs/benchmarks.md).
+SMALL_SHARED_BUFFERS = 1024**3
+
+
+def shared_buffers() -> int | None:
+    """PostgreSQL's ``shared_buffers`` in bytes (None on other databases)."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT setting::bigint * pg_size_bytes(coalesce(unit, '1B')) "
+            "FROM pg_settings WHERE name = 'shared_buffers'"
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row else None
+
+
+def server_advice(buffers: int | None) -> str | None:
+    """A note for whoever runs a feed when the server is configured too small for it."""
+    if buffers is None or buffers >= SMALL_SHARED_BUFFERS:
+        return None
+    return (
+        f"Note: PostgreSQL's shared_buffers is {buffers // 1024**2:,} MB. A large feed runs "
+        "about twice as fast with a quarter of the server's memory, a max_wal_size of several "
+        "GB and a checkpoint_timeout of 30 min (README: PostgreSQL for bulk feeds)."
+    )

@@ -6,8 +6,11 @@ import json
 from io import StringIO
 from pathlib import Path
 
+import pytest
 from django.core.management import call_command
+from django.db import connection
 
+from accord.exchange.importer import server_advice, shared_buffers
 from accord.exchange.models import Event
 from accord.exchange.testing import minutes_ago
 
@@ -63,3 +66,31 @@ def test_it_imports_json_lines(county, tmp_path: Path):
     call_command("import", "events", str(path), "--as", "court_clerk", stdout=out, stderr=err)
     assert "1 created" in out.getvalue()
     assert "line 2: not JSON" in err.getvalue()
+
+
+def test_it_advises_a_bigger_buffer_pool_only_when_the_server_has_a_small_one():
+    note = server_advice(128 * 1024**2)
+    assert note is not None
+    assert "shared_buffers is 128 MB" in note
+    assert "README" in note
+    assert server_advice(6 * 1024**3) is None
+    assert server_advice(None) is None
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's own setting")
+def test_it_reads_the_servers_buffer_pool_on_postgresql():
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW shared_buffers")
+        shown = cursor.fetchone()[0]
+    units = {"kB": 1024, "MB": 1024**2, "GB": 1024**3}
+    number, unit = int(shown.rstrip("kMGB")), shown.lstrip("0123456789")
+    assert shared_buffers() == number * units[unit]
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(
+    connection.vendor == "postgresql", reason="other databases have no such setting"
+)
+def test_it_has_no_buffer_pool_advice_for_sqlite():
+    assert shared_buffers() is None

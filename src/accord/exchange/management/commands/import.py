@@ -25,6 +25,8 @@ from accord.exchange.importer import (
     Report,
     import_events,
     rows_of,
+    server_advice,
+    shared_buffers,
 )
 from accord.people.bulk_linkage import LinkageIndex
 
@@ -65,6 +67,9 @@ class Command(BaseCommand):
                 took = time.monotonic() - started
                 self.stdout.write(f"... {report.summary} ({took:.1f} s)")
 
+        advice = server_advice(shared_buffers())
+        if advice:
+            self.stderr.write(advice)
         if connection.vendor == "sqlite":
             # A bulk load touches index pages all over a large file: a 256 MB page cache
             # for this connection (the default is 2 MB) keeps them in memory.

@@ -215,9 +215,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         # be overtaken by another writer between the read and the write.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        # A 64 MB page cache (the default is 2 MB) and reads through a memory map: a
-        # county's person-key index is gigabytes, and a conflict check or a bulk feed touches
-        # pages all over it (docs/benchmarks.md).
+        # A 64 MB page cache (the default is 2 MB) and reads through a memory map, for a
+        # county's gigabytes of person keys: worth a few per cent on bulk loads, nothing
+        # measurable on conflict checks (docs/benchmarks.md).
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
             f"PRAGMA cache_size=-{envint('ACCORD_SQLITE_CACHE_KB', 65536)}; "

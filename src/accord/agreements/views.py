@@ -457,8 +457,7 @@ def version_transition(request: HttpRequest, pk: int, number: int, verb: str) ->
     except AccordError as exc:
         if isinstance(exc, PermissionDenied | NotFound):
             raise
-        reasons = "; ".join(e["reason"] for e in exc.errors)
-        messages.error(request, f"{exc.detail} {reasons}".strip())
+        messages.error(request, exc.message())
     return HttpResponseRedirect(reverse("agreements:detail", args=[pk]) + f"?version={number}")
 
 
@@ -646,8 +645,7 @@ def attest(request: HttpRequest, pk: int, obligation_id: int) -> HttpResponse:
         except AccordError as exc:
             if isinstance(exc, PermissionDenied):
                 raise
-            reasons = "; ".join(e["reason"] for e in exc.errors)
-            messages.error(request, f"{exc.detail} {reasons}".strip())
+            messages.error(request, exc.message())
         else:
             messages.success(request, "The attestation was recorded.")
     else:
@@ -719,8 +717,7 @@ def acknowledge_alert(request: HttpRequest, alert_id: int) -> HttpResponse:
     except AccordError as exc:
         if isinstance(exc, PermissionDenied | NotFound):
             raise
-        reasons = "; ".join(f"{e['field']}: {e['reason']}" for e in exc.errors)
-        messages.error(request, f"{exc.detail} {reasons}".strip())
+        messages.error(request, exc.message(fields=True))
     else:
         messages.success(request, "The breach alert is acknowledged.")
     back = request.POST.get("next", "")

@@ -35,6 +35,26 @@ class Purpose(models.TextChoices):
     AUDIT = "audit", "Audit and oversight"
 
 
+# The purpose an agency's staff read and subscribe for unless they say otherwise, by the
+# kind of agency they work for.
+DEFAULT_PURPOSE = {
+    "public_defender": Purpose.DEFENSE,
+    "court": Purpose.ADJUDICATION,
+    "prosecutor": Purpose.PROSECUTION,
+    "law_enforcement": Purpose.CUSTODY,
+    "jail": Purpose.CUSTODY,
+    "probation": Purpose.SUPERVISION,
+    "service_provider": Purpose.TREATMENT,
+    "community_organization": Purpose.SERVICES,
+    "coordinating_council": Purpose.EVALUATION,
+}
+
+
+def default_purpose(actor: Actor) -> str:
+    """The purpose of ``actor``'s agency kind (operations for a kind without one)."""
+    return str(DEFAULT_PURPOSE.get(str(actor.attributes.get("agency_kind")), Purpose.OPERATIONS))
+
+
 class RestrictedQuerySet(ProtectedQuerySet):
     """A queryset that knows who may see its rows. Subclasses implement ``visible_to``."""
 

@@ -14,6 +14,14 @@ class AccordError(Exception):
         self.detail = detail
         self.errors = errors or []
 
+    def message(self, *, fields: bool = False) -> str:
+        """The detail and each reason, as a page shows a refusal (``fields``: each reason
+        with the field it is about, "note: required")."""
+        reasons = "; ".join(
+            f"{e['field']}: {e['reason']}" if fields else e["reason"] for e in self.errors
+        )
+        return f"{self.detail} {reasons}".strip()
+
 
 class ActionRefused(AccordError):
     """The request is well-formed but the rules do not allow it (e.g. a wrong state)."""

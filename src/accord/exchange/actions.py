@@ -26,7 +26,7 @@ from accord.audit.chain import Entry, append_many
 from accord.audit.chain import append as audit
 from accord.audit.codes import AuditAction, Outcome
 from accord.cases.partners.tasks import apply_event_effects
-from accord.core.access import Purpose
+from accord.core.access import Purpose, default_purpose
 from accord.core.actions import action, insert_many
 from accord.core.actors import SYSTEM, Actor
 from accord.core.errors import (
@@ -69,7 +69,6 @@ from accord.people.access import PEOPLE_WRITE_SCOPE
 from accord.people.bulk_linkage import LinkageIndex
 from accord.people.models import MasterPerson, PersonLink, PersonRecord
 from accord.policy.actions import record_disclosures
-from accord.policy.web import default_purpose
 
 MAX_ATTEMPTS = 6
 SUBSCRIBER_ROLES = frozenset(

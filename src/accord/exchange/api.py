@@ -383,8 +383,7 @@ def _admin_texts(request: HttpRequest) -> tuple[Any, QuerySet[TextMessage]]:
     actor = _person_only(request)
     if not actor.has_role("agency_admin"):
         raise PermissionDenied("Agency administrators see dead letters.")
-    rows = TextMessage.objects.visible_to(actor).filter(notification__agency_id=actor.agency_id)
-    return actor, rows.select_related("notification")
+    return actor, TextMessage.objects.of_own_agency(actor).select_related("notification")
 
 
 @router.get("/dead-letters/texts", response={200: list[TextMessageOut], **ERRORS})

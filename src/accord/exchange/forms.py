@@ -7,7 +7,7 @@ from typing import Any
 
 from django import forms
 
-from accord.core.access import Purpose
+from accord.core.access import DEFAULT_PURPOSE, Purpose
 from accord.core.actors import Actor
 from accord.directory.forms import UswdsForm
 from accord.exchange.actions import event_types
@@ -33,19 +33,13 @@ class InboxFilterForm(UswdsForm):
     unread = forms.BooleanField(label="Unread only", required=False)
 
 
-# The purposes staff of each kind of agency subscribe for (the first is the default). A
-# subscription asks; the agreement's term for that purpose (and the client's consent where
-# the term needs it) decides each event, so offering a purpose grants nothing.
-SUBSCRIPTION_PURPOSES: dict[str, tuple[str, ...]] = {
-    "public_defender": (Purpose.DEFENSE,),
-    "court": (Purpose.ADJUDICATION,),
-    "prosecutor": (Purpose.PROSECUTION,),
-    "law_enforcement": (Purpose.CUSTODY,),
-    "jail": (Purpose.CUSTODY,),
-    "probation": (Purpose.SUPERVISION,),
-    "service_provider": (Purpose.TREATMENT, Purpose.SERVICES),
-    "community_organization": (Purpose.SERVICES,),
-    "coordinating_council": (Purpose.EVALUATION, Purpose.AUDIT),
+# The purposes staff of an agency kind may subscribe for besides its default one
+# (``core.access.DEFAULT_PURPOSE``, offered first). A subscription asks; the agreement's term
+# for that purpose (and the client's consent where the term needs it) decides each event,
+# so offering a purpose grants nothing.
+MORE_SUBSCRIPTION_PURPOSES: dict[str, tuple[str, ...]] = {
+    "service_provider": (Purpose.SERVICES,),
+    "coordinating_council": (Purpose.AUDIT,),
 }
 
 # The picker lists at most this many of the agency's people; any other record is typed in.
@@ -54,9 +48,12 @@ PICKER_LIMIT = 500
 
 def subscription_purposes(actor: Actor) -> list[tuple[str, str]]:
     """The purposes offered to ``actor``: those of their agency's kind, else every one."""
-    codes = SUBSCRIPTION_PURPOSES.get(str(actor.attributes.get("agency_kind")), ())
+    kind = str(actor.attributes.get("agency_kind"))
+    if kind not in DEFAULT_PURPOSE:
+        return list(Purpose.choices)
     labels = dict(Purpose.choices)
-    return [(code, labels[code]) for code in codes] or list(Purpose.choices)
+    codes = (DEFAULT_PURPOSE[kind], *MORE_SUBSCRIPTION_PURPOSES.get(kind, ()))
+    return [(code, labels[code]) for code in codes]
 
 
 def people_to_pick(actor: Actor) -> list[tuple[int, str]]:

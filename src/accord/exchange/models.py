@@ -345,6 +345,11 @@ class TextMessageQuerySet(RestrictedQuerySet):
             return self.filter(mine | Q(notification__agency_id=actor.agency_id))
         return self.filter(mine)
 
+    def of_own_agency(self, actor: Actor) -> TextMessageQuerySet:
+        """The texts to the staff of ``actor``'s agency that ``actor`` may see (an
+        administrator's dead-letter list)."""
+        return self.visible_to(actor).filter(notification__agency_id=actor.agency_id or 0)
+
 
 class TextMessage(ProtectedModel):
     """A content-free text message about one notification (custody events, for those who

@@ -218,8 +218,8 @@ def dead_letters(request: HttpRequest) -> HttpResponse:
         .order_by("-created_at", "-pk")[:100]
     )
     texts = (
-        TextMessage.objects.visible_to(actor)
-        .filter(notification__agency_id=actor.agency_id or 0, status=DeliveryStatus.DEAD)
+        TextMessage.objects.of_own_agency(actor)
+        .filter(status=DeliveryStatus.DEAD)
         .select_related("notification__event__event_type", "notification__recipient")
         .order_by("-claimed_at", "-pk")[:100]
     )
@@ -236,10 +236,8 @@ def replay_text(request: HttpRequest, pk: int) -> HttpResponse:
     """Send a dead text message again (agency administrators)."""
     actor = actor_of(request)
     _require_admin(actor)
-    rows = TextMessage.objects.visible_to(actor).filter(
-        notification__agency_id=actor.agency_id or 0
-    )
-    text = access_object(rows.select_related("notification"), actor, pk)
+    rows = TextMessage.objects.of_own_agency(actor).select_related("notification")
+    text = access_object(rows, actor, pk)
     try:
         actions.replay_text(text, actor=actor)
     except AccordError as exc:

@@ -215,11 +215,6 @@ def _may_reach_half(q: SurnameForm, r: SurnameForm) -> bool:
         return False
     if q_metaphone == r_metaphone or q_nysiis == r_nysiis:
         return True
-    if q_forms is None and r_forms is None:
-        return (
-            JaroWinkler.similarity(qj, rj) >= _PLAIN_FLOOR
-            or DamerauLevenshtein.distance(qj, rj, score_cutoff=2) <= 2
-        )
     return any(
         JaroWinkler.similarity(a, b) >= _PLAIN_FLOOR
         or DamerauLevenshtein.distance(a, b, score_cutoff=2) <= 2

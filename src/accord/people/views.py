@@ -445,8 +445,7 @@ def hit_decide(request: HttpRequest, pk: int) -> HttpResponse:
                 hit, form.cleaned_data["decision"], actor=actor, note=form.cleaned_data["note"]
             )
         except AccordError as exc:
-            reasons = "; ".join(e["reason"] for e in exc.errors)
-            messages.error(request, f"{exc.detail} {reasons}".strip())
+            messages.error(request, exc.message())
         else:
             label = HitDecision(form.cleaned_data["decision"]).label
             messages.success(request, f"Hit #{hit.pk}: {label}.")

@@ -12,7 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from accord.core.access import Purpose, access_object
+from accord.core.access import Purpose, access_object, default_purpose
 from accord.core.errors import AccordError, PermissionDenied
 from accord.directory.models import Agency, StaffProfile
 from accord.policy import actions
@@ -35,7 +35,7 @@ from accord.policy.forms import (
 )
 from accord.policy.models import ClientRecord, Disclosure, EthicalScreen
 from accord.policy.notices import PART2_NOTICE
-from accord.policy.web import actor_of, default_purpose, errors_as_pages, paginate
+from accord.policy.web import actor_of, errors_as_pages, paginate
 
 SCREEN_MANAGERS = ("supervisor", "agency_admin")
 

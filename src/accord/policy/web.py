@@ -11,25 +11,11 @@ from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 
-from accord.core.access import Purpose
 from accord.core.actors import Actor
 from accord.core.errors import NotFound, PermissionDenied
 
 PAGE_SIZE = 25
 View = Callable[..., HttpResponse]
-
-# The purpose a list starts with, by the kind of agency the reader works for.
-DEFAULT_PURPOSE = {
-    "public_defender": Purpose.DEFENSE,
-    "court": Purpose.ADJUDICATION,
-    "prosecutor": Purpose.PROSECUTION,
-    "law_enforcement": Purpose.CUSTODY,
-    "jail": Purpose.CUSTODY,
-    "probation": Purpose.SUPERVISION,
-    "service_provider": Purpose.TREATMENT,
-    "community_organization": Purpose.SERVICES,
-    "coordinating_council": Purpose.EVALUATION,
-}
 
 
 def errors_as_pages(view: View) -> View:
@@ -50,10 +36,6 @@ def errors_as_pages(view: View) -> View:
 def actor_of(request: HttpRequest) -> Actor:
     actor: Actor = request.actor  # type: ignore[attr-defined]
     return actor
-
-
-def default_purpose(actor: Actor) -> str:
-    return str(DEFAULT_PURPOSE.get(str(actor.attributes.get("agency_kind")), Purpose.OPERATIONS))
 
 
 def paginate(

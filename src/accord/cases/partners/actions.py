@@ -666,17 +666,22 @@ def _held(event: Event, client: Client, case: Case | None, actor: Actor) -> Outc
     )
 
 
+def _decided_later(case: Case, event: Event) -> bool:
+    """Whether a newer event of the same type already changed the case (a disposition or a
+    sentence arriving late is history)."""
+    return PartnerUpdate.objects.filter(
+        case=case,
+        event_code=event.event_type.code,
+        occurred_at__gt=event.occurred_at,
+        change__in=CHANGED,
+    ).exists()
+
+
 def _disposition(event: Event, client: Client, case: Case | None, actor: Actor) -> Outcome:
     assert case is not None
     words = str(event.payload["disposition"])
     code = disposition_of(words)
-    later = PartnerUpdate.objects.filter(
-        case=case,
-        event_code="court.disposition",
-        occurred_at__gt=event.occurred_at,
-        change__in=CHANGED,
-    )
-    if later.exists():
+    if _decided_later(case, event):
         return Outcome(
             PartnerChange.ARRIVED_LATE, f"Disposition “{words}”: a newer one is on record."
         )
@@ -697,13 +702,7 @@ def _disposition(event: Event, client: Client, case: Case | None, actor: Actor) 
 def _sentence(event: Event, client: Client, case: Case | None, actor: Actor) -> Outcome:
     assert case is not None
     words = str(event.payload["sentence"])[:1000]
-    later = PartnerUpdate.objects.filter(
-        case=case,
-        event_code="court.sentence",
-        occurred_at__gt=event.occurred_at,
-        change__in=CHANGED,
-    )
-    if later.exists():
+    if _decided_later(case, event):
         return Outcome(PartnerChange.ARRIVED_LATE, f"Sentence “{words}”: a newer one is on record.")
     locked = Case.objects.select_for_update().get(pk=case.pk)
     on = _day(event.occurred_at)
@@ -733,13 +732,6 @@ def _sentence(event: Event, client: Client, case: Case | None, actor: Actor) -> 
 # --- warrants --------------------------------------------------------------------------------
 
 
-def _warrant_updates(case: Case, code: str, number: str, event: Event) -> Any:
-    """The case's updates of that warrant newer than ``event``."""
-    return PartnerUpdate.objects.filter(
-        case=case, event_code=code, reference=number[:80], occurred_at__gt=event.occurred_at
-    ).order_by("occurred_at", "pk")
-
-
 def _warrant_issued(event: Event, client: Client, case: Case | None, actor: Actor) -> Outcome:
     number = str(event.payload["warrant_number"])
     kind = str(event.payload.get("warrant_type") or "").strip()
@@ -749,7 +741,16 @@ def _warrant_issued(event: Event, client: Client, case: Case | None, actor: Acto
             PartnerChange.NOT_MATCHED,
             f"{what}: it names no case, and the client has not exactly one open case there.",
         )
-    recall = _warrant_updates(case, "court.warrant_recalled", number, event).first()
+    recall = (
+        PartnerUpdate.objects.filter(
+            case=case,
+            event_code="court.warrant_recalled",
+            reference=number[:80],
+            occurred_at__gt=event.occurred_at,
+        )
+        .order_by("occurred_at", "pk")
+        .first()
+    )
     if recall is not None:
         # The recall came first (or is newer): this warrant is history.
         return Outcome(

@@ -126,12 +126,16 @@ def client_new(request: HttpRequest) -> HttpResponse:
 def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = reader(request)
     client: Client = access_object(
-        Client.objects.select_related("person").prefetch_related("person__aliases"), actor, pk
+        Client.objects.select_related("person", "supervision_agency").prefetch_related(
+            "person__aliases"
+        ),
+        actor,
+        pk,
     )
     cases = list(
         Case.objects.visible_to(actor)
         .filter(client=client)
-        .select_related("court", "case_type")
+        .select_related("court", "case_type", "warrant_source__source_agency")
         .with_conflict_state()
         .annotate(
             event_count=Count("events", distinct=True),

@@ -65,7 +65,11 @@ def page_of(request: HttpRequest, queryset: QuerySet[Any]) -> tuple[Page[Any], l
 def case_of(actor: Actor, pk: int) -> Case:
     """One case the actor may read, with what its header shows."""
     case: Case = access_object(
-        Case.objects.select_related("client__person", "court", "case_type", "agency"), actor, pk
+        Case.objects.select_related(
+            "client__person", "court", "case_type", "agency", "warrant_source__source_agency"
+        ),
+        actor,
+        pk,
     )
     return case
 

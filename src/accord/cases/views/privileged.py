@@ -169,8 +169,7 @@ def hit_decide(request: HttpRequest, pk: int, hit_pk: int) -> HttpResponse:
         except (NotFound, PermissionDenied):
             raise
         except AccordError as exc:
-            reasons = "; ".join(e["reason"] for e in exc.errors)
-            messages.error(request, f"{exc.detail} {reasons}".strip())
+            messages.error(request, exc.message())
         else:
             messages.success(request, "Decision recorded.")
     return HttpResponseRedirect(_back(case, "conflicts"))

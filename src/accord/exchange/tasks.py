@@ -17,6 +17,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -201,14 +202,16 @@ def send_text_message(text_id: int) -> str:
 @task()
 def retry_stalled_texts() -> int:
     """Safety net: texts whose retry is ten minutes overdue (their task lost with a wiped
-    queue, or a worker killed mid-send) are queued again. An attempt is taken once, so a
+    queue, or a worker killed mid-send), and texts claimed ten minutes ago but never tried
+    (a worker killed between the claim and the first send: the notification's own retry
+    finds the text claimed and leaves it), are queued again. An attempt is taken once, so a
     duplicate task sends nothing twice."""
     cutoff = timezone.now() - timedelta(minutes=10)
     stalled = list(
         TextMessage.objects.filter(
+            Q(next_attempt_at__lt=cutoff) | Q(next_attempt_at__isnull=True, claimed_at__lt=cutoff),
             status__in=[DeliveryStatus.PENDING, DeliveryStatus.RETRYING],
             sent_at__isnull=True,
-            next_attempt_at__lt=cutoff,
         ).values_list("pk", flat=True)[:1000]
     )
     for pk in stalled:

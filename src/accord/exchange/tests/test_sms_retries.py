@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
+from unittest import mock
 
 import pytest
 from django.utils import timezone
@@ -24,13 +25,14 @@ from accord.exchange import sms
 from accord.exchange.actions import (
     TEXT_MAX_ATTEMPTS,
     begin_text_attempt,
+    claim_text,
     ingest_event,
     mark_text_sent,
     replay_text,
     set_preferences,
 )
 from accord.exchange.models import DeliveryStatus, Notification, TextMessage
-from accord.exchange.tasks import deliver, send_text
+from accord.exchange.tasks import deliver, retry_stalled_texts, send_text
 from accord.exchange.testing import (
     attorney_subscribes,
     booking,
@@ -267,3 +269,19 @@ def test_the_api_lists_and_replays_dead_texts(county, booked, gateway):
     assert sent.status_code == 409
     assert "never sent twice" in sent.json()["detail"]
     assert len(gateway.sent) == 1
+
+
+def test_a_text_claimed_by_a_worker_that_died_before_sending_is_sent_later(booked, gateway):
+    # The worker claimed the text and was killed before its first attempt.
+    text = claim_text(booked.pk, PHONE, actor=SYSTEM)
+    assert text is not None
+    assert deliver(booked.pk) == "delivered"  # the notification's retry leaves the text
+    assert gateway.calls == 0
+    assert retry_stalled_texts.call() == 0  # claimed just now: not stalled yet
+    later = timezone.now() + timedelta(minutes=11)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert retry_stalled_texts.call() == 1
+    assert [t.args_kwargs["args"] for t in _queued_retries()] == [[text.pk]]
+    assert send_text(text.pk) == "texted"  # what the queued task runs
+    assert [m.to for m in gateway.sent] == [PHONE]
+    assert retry_stalled_texts.call() == 0
